@@ -1,0 +1,190 @@
+"""Extractive answers: sentences quoted from the retrieved chunks, each one cited.
+
+No model writes anything, so nothing can be invented: an answer is a selection of the documents'
+own sentences, ordered for reading, with a note where the documents give different figures, or a
+plain statement that the documents do not cover the question.
+"""
+
+import re
+from dataclasses import dataclass
+
+from rag.models import Answer, AnswerSentence, Chunk, Citation, RetrievedChunk
+from rag.normalize import normalize, strip_annotations
+from rag.query import QueryAnalysis
+from rag.sentences import split_sentences
+from rag.tokenize import Tokenizer
+
+DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(分钟|小时|个工作日|工作日|天|日|周|个月|月|年)(?:以内|之内|内)?")
+_BARE_HEADING = re.compile(r"^[^，,。；;！？!?]{1,20}[：:、]?$")
+_CONTEXT_WEIGHT = 0.3  # how much a sentence's title and section path count towards its match
+_QUANTITY_BONUS = 0.25
+_RELATIVE_FLOOR = 0.55  # keep sentences scoring at least this share of the best one
+_DUPLICATE_JACCARD = 0.6
+_CLOSEST_TOPICS = 3
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    chunk: Chunk
+    rank: int
+    start: int
+    end: int
+    quote: str
+    normalized: str
+    coverage: float
+    score: float
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = re.sub(r"\W+", "", text)
+    return {compact[i : i + 2] for i in range(len(compact) - 1)} or {compact}
+
+
+def jaccard(a: str, b: str) -> float:
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / len(x | y) if x | y else 0.0
+
+
+def closest_topics(retrieved: list[RetrievedChunk], limit: int = _CLOSEST_TOPICS) -> list[str]:
+    topics: list[str] = []
+    for hit in retrieved:
+        path = hit.chunk.section_path
+        if path not in topics:
+            topics.append(path)
+        if len(topics) == limit:
+            break
+    return topics
+
+
+def refusal(question: str, retrieved: list[RetrievedChunk], mode: str = "extractive") -> Answer:
+    topics = closest_topics(retrieved)
+    message = f"现有文档未涉及“{question.strip()}”，无法给出有依据的回答。"
+    if topics:
+        message += "相近的主题有：" + "；".join(topics) + "。"
+    return Answer(question=question, covered=False, notes=[message], closest_topics=topics, mode=mode)
+
+
+def duration_note(sentences: list[AnswerSentence], citations: list[Citation]) -> str | None:
+    """Point out when cited passages from different places state different time limits."""
+    by_id = {c.id: c for c in citations}
+    mentions: list[tuple[Citation, list[str]]] = []
+    for sentence in sentences:
+        for cid in sentence.citation_ids:
+            citation = by_id[cid]
+            values = list(dict.fromkeys(m.group(0) for m in DURATION.finditer(normalize(citation.quote))))
+            if values:
+                mentions.append((citation, values))
+    distinct = {value for _, values in mentions for value in values}
+    places = {(c.doc_id, c.section) for c, _ in mentions}
+    if len(distinct) < 2 or len(places) < 2:
+        return None
+    parts = [f"《{c.title}》{_section_name(c)}：{'、'.join(values)} [{c.id}]" for c, values in mentions]
+    return "注意：不同文档或章节给出的时限并不一致——" + "；".join(parts) + "。请按适用的场景确认。"
+
+
+def _section_name(citation: Citation) -> str:
+    inner = citation.section.removeprefix(citation.title).lstrip(" >")
+    return f"“{inner}”" if inner else "正文"
+
+
+class ExtractiveAnswerer:
+    """Pipeline stage: (question analysis, retrieved chunks) → cited Answer, or a refusal."""
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        max_sentences: int = 6,
+        min_coverage: float = 0.5,
+        min_dense_score: float = 0.86,
+        normalize_enabled: bool = True,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.max_sentences = max_sentences
+        self.min_coverage = min_coverage
+        self.min_dense_score = min_dense_score
+        self.normalize_enabled = normalize_enabled
+
+    def score_sentences(self, query: QueryAnalysis, retrieved: list[RetrievedChunk]) -> list[ScoredSentence]:
+        scored: list[ScoredSentence] = []
+        for rank, hit in enumerate(retrieved):
+            chunk = hit.chunk
+            context = normalize(" ".join((chunk.title, *chunk.section)), self.normalize_enabled)
+            context_tokens = frozenset(self.tokenizer.tokens(context))
+            rank_factor = 1.0 / (1.0 + 0.15 * rank)
+            for start, end in split_sentences(chunk.text):
+                quote = chunk.text[start:end]
+                normalized = normalize(quote, self.normalize_enabled)
+                tokens = frozenset(self.tokenizer.tokens(normalized))
+                own = query.coverage(normalized, tokens)
+                with_context = query.coverage(normalized + "\n" + context, tokens | context_tokens)
+                coverage = (1 - _CONTEXT_WEIGHT) * own + _CONTEXT_WEIGHT * with_context
+                if own == 0 or _BARE_HEADING.match(strip_annotations(quote)):
+                    continue
+                score = coverage * (0.6 + 0.4 * rank_factor)
+                if query.wants_quantity and DURATION.search(normalized):
+                    score += _QUANTITY_BONUS
+                scored.append(
+                    ScoredSentence(
+                        chunk,
+                        rank,
+                        chunk.start + start,
+                        chunk.start + end,
+                        quote,
+                        normalized,
+                        coverage,
+                        score,
+                    )
+                )
+        return sorted(scored, key=lambda s: s.score, reverse=True)
+
+    def is_covered(
+        self, query: QueryAnalysis, retrieved: list[RetrievedChunk], best: ScoredSentence | None
+    ) -> bool:
+        if not retrieved:
+            return False
+        top_dense = max((h.dense_score or 0.0) for h in retrieved)
+        if not query.terms:
+            return top_dense >= self.min_dense_score
+        return best is not None and best.coverage >= self.min_coverage
+
+    def select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        if not scored:
+            return []
+        floor = scored[0].score * _RELATIVE_FLOOR
+        chosen: list[ScoredSentence] = []
+        for sentence in scored:
+            if sentence.score < floor or len(chosen) == self.max_sentences:
+                break
+            if any(jaccard(sentence.normalized, c.normalized) >= _DUPLICATE_JACCARD for c in chosen):
+                continue
+            chosen.append(sentence)
+        # Reading order: documents in the order they first matter, sentences in document order.
+        doc_rank: dict[str, int] = {}
+        for sentence in chosen:
+            doc_rank.setdefault(sentence.chunk.doc_id, len(doc_rank))
+        return sorted(chosen, key=lambda s: (doc_rank[s.chunk.doc_id], s.start))
+
+    def run(self, query: QueryAnalysis, retrieved: list[RetrievedChunk]) -> Answer:
+        scored = self.score_sentences(query, retrieved)
+        if not self.is_covered(query, retrieved, scored[0] if scored else None):
+            return refusal(query.question, retrieved)
+        sentences: list[AnswerSentence] = []
+        citations: list[Citation] = []
+        for number, sentence in enumerate(self.select(scored), 1):
+            citations.append(
+                Citation(
+                    id=number,
+                    doc_id=sentence.chunk.doc_id,
+                    title=sentence.chunk.title,
+                    section=sentence.chunk.section_path,
+                    quote=sentence.quote,
+                    start=sentence.start,
+                    end=sentence.end,
+                    score=round(sentence.score, 4),
+                )
+            )
+            sentences.append(AnswerSentence(strip_annotations(sentence.quote), (number,)))
+        answer = Answer(question=query.question, covered=True, sentences=sentences, citations=citations)
+        if note := duration_note(sentences, citations):
+            answer.notes.append(note)
+        return answer

