@@ -137,9 +137,7 @@ class ExtractiveAnswerer:
                 )
         return sorted(scored, key=lambda s: s.score, reverse=True)
 
-    def is_covered(
-        self, query: QueryAnalysis, retrieved: list[RetrievedChunk], best: ScoredSentence | None
-    ) -> bool:
+    def is_covered(self, query: QueryAnalysis, retrieved: list[RetrievedChunk], best: ScoredSentence | None) -> bool:
         if not retrieved:
             return False
         top_dense = max((h.dense_score or 0.0) for h in retrieved)

@@ -113,9 +113,7 @@ class Chunker:
             if starts_section:
                 sections.append(_Section(path=path, units=[]))
             section = sections[-1]
-            if segment.kind is SegmentKind.BODY or _clause_text(
-                text, segment.start, segment.end, segment.label
-            ):
+            if segment.kind is SegmentKind.BODY or _clause_text(text, segment.start, segment.end, segment.label):
                 section.has_body = True
             for s, e in split_sentences(text, segment.start, segment.end):
                 count = len(self.tokenizer.words(normalize(text[s:e])))

@@ -44,14 +44,10 @@ class Settings(BaseSettings):
     passage_prefix: str | None = Field(None, description="Override the passage prefix.")
     embed_batch_size: int = 16
 
-    chroma_url: str | None = Field(
-        None, description="e.g. http://127.0.0.1:8000; empty uses the embedded store."
-    )
+    chroma_url: str | None = Field(None, description="e.g. http://127.0.0.1:8000; empty uses the embedded store.")
     collection: str = "rag_chunks"
 
-    normalize: bool = Field(
-        True, description="Strip pinyin annotations and convert to Simplified for matching."
-    )
+    normalize: bool = Field(True, description="Strip pinyin annotations and convert to Simplified for matching.")
     user_dict: Path | None = Field(None, description="Extra jieba user dictionary for domain terms.")
     synonyms: Path | None = Field(None, description="Extra synonym groups, one group per line.")
 
@@ -65,9 +61,7 @@ class Settings(BaseSettings):
 
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
     answer_max_sentences: int = 6
-    min_coverage: float = Field(
-        0.5, description="Share of the question's weighted terms the sources must contain."
-    )
+    min_coverage: float = Field(0.5, description="Share of the question's weighted terms the sources must contain.")
     min_dense_score: float = Field(0.86, description="Dense similarity that alone vouches for coverage.")
 
     max_question_chars: int = 500

@@ -7,16 +7,13 @@ class RagError(Exception):
 
 class EmptyIndexError(RagError):
     def __init__(self) -> None:
-        super().__init__(
-            "索引为空：还没有导入任何文档。请先运行 `rag ingest corpus/`（或上传文档）后再提问。"
-        )
+        super().__init__("索引为空：还没有导入任何文档。请先运行 `rag ingest corpus/`（或上传文档）后再提问。")
 
 
 class IndexCorruptError(RagError):
     def __init__(self, data_dir: object, detail: str) -> None:
         super().__init__(
-            f"索引目录 {data_dir} 已损坏或不完整（{detail}）。"
-            f"请运行 `rag ingest --rebuild corpus/` 重建索引。"
+            f"索引目录 {data_dir} 已损坏或不完整（{detail}）。请运行 `rag ingest --rebuild corpus/` 重建索引。"
         )
 
 

@@ -104,9 +104,7 @@ class ChunkIndex:
             raise IndexCorruptError(self.data_dir, f"{type(error).__name__}: {error}") from error
         expected = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
         if missing := expected - self.chunks.keys():
-            raise IndexCorruptError(
-                self.data_dir, f"{len(missing)} chunks listed in the manifest are missing"
-            )
+            raise IndexCorruptError(self.data_dir, f"{len(missing)} chunks listed in the manifest are missing")
         return self
 
     @property
@@ -180,9 +178,7 @@ class ChunkIndex:
         self.manifest, self.chunks = manifest, chunks
         self.__dict__.pop("_document_frequencies", None)
         self.bm25 = (
-            BM25Retriever.from_persist_dir(str(self.data_dir / BM25_DIR), show_progress=False)
-            if chunks
-            else None
+            BM25Retriever.from_persist_dir(str(self.data_dir / BM25_DIR), show_progress=False) if chunks else None
         )
 
     def _write_bm25(self, chunks: list[Chunk]) -> None:

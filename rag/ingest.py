@@ -62,9 +62,7 @@ class Ingestor:
                 report.failed.append((str(path), str(error)))
             self.progress("load", number, len(files))
 
-        manifest = (
-            Manifest(normalize=self.settings.normalize) if rebuild else load_manifest(self.settings.data_dir)
-        )
+        manifest = Manifest(normalize=self.settings.normalize) if rebuild else load_manifest(self.settings.data_dir)
         signature = index_signature(self.settings)
         if manifest.documents and manifest.embedder != signature:
             raise EmbedderMismatchError(manifest.embedder, signature)

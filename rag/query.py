@@ -8,9 +8,7 @@ from rag.normalize import normalize
 from rag.synonyms import Synonyms
 from rag.tokenize import Tokenizer
 
-_QUANTITY = re.compile(
-    r"多久|多长|多少|几[天小分个周月年次]|时限|时效|how long|how many|how much|how soon|within"
-)
+_QUANTITY = re.compile(r"多久|多长|多少|几[天小分个周月年次]|时限|时效|how long|how many|how much|how soon|within")
 _LIST = re.compile(r"哪些|什么内容|包括什么|包含什么|有什么|列举|几个方面|what are|which|list")
 _PROCESS = re.compile(r"流程|步骤|怎么做|如何做|怎么办|顺序|process|steps|procedure")
 _ABSENT = "\x00"  # a term no corpus contains: its idf is the highest possible

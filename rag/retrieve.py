@@ -13,7 +13,7 @@ from llama_index.core.retrievers import VectorIndexRetriever
 
 from rag.config import RetrievalMode, Settings
 from rag.embed import LlamaIndexEmbedding
-from rag.errors import EmptyIndexError
+from rag.errors import EmptyIndexError, IndexCorruptError
 from rag.index import ChunkIndex
 from rag.models import RetrievedChunk
 from rag.query import QueryAnalysis
@@ -42,6 +42,11 @@ class HybridRetriever:
         self.settings = settings
         self._dense: VectorIndexRetriever | None = None
         if embedding is not None:
+            stored = index.collection.count()
+            if stored < len(index.chunks):
+                raise IndexCorruptError(
+                    settings.chroma_url or settings.data_dir, f"向量库只有 {stored} 个向量，应有 {len(index.chunks)} 个"
+                )
             vector_index = VectorStoreIndex.from_vector_store(index.vector_store, embed_model=embedding)
             self._dense = vector_index.as_retriever(similarity_top_k=settings.candidates)
 
@@ -74,7 +79,5 @@ class HybridRetriever:
             chunk = self.index.chunks.get(chunk_id)
             if chunk is None:  # a vector left by an interrupted ingest: not committed, not shown
                 continue
-            results.append(
-                RetrievedChunk(chunk, score, dense_scores.get(chunk_id), bm25_scores.get(chunk_id))
-            )
+            results.append(RetrievedChunk(chunk, score, dense_scores.get(chunk_id), bm25_scores.get(chunk_id)))
         return results[: top_k or self.settings.top_k]

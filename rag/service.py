@@ -35,9 +35,7 @@ class Assistant:
 
     @cached_property
     def analyzer(self) -> QueryAnalyzer:
-        return QueryAnalyzer(
-            self.tokenizer, Synonyms(self.settings.synonyms), self.index.idf, self.settings.normalize
-        )
+        return QueryAnalyzer(self.tokenizer, Synonyms(self.settings.synonyms), self.index.idf, self.settings.normalize)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

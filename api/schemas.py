@@ -1,0 +1,132 @@
+"""Request and response bodies, with the Chinese examples shown in the OpenAPI docs."""
+
+from pydantic import BaseModel, Field
+
+from rag.config import AnswerMode
+from rag.models import Answer, DocumentRecord, RetrievedChunk
+
+
+class AskRequest(BaseModel):
+    question: str = Field(
+        description="问题，简体或繁体中文均可",
+        examples=["客户服务的响应时间标准是多少？", "應急預案包括哪些內容？", "运营交付需要交付哪些文档？"],
+    )
+    mode: AnswerMode | None = Field(None, description="extractive（默认，离线摘录）或 llm（需配置大模型）")
+    top_k: int | None = Field(None, ge=1, le=50, description="检索的段落数")
+    stream: bool = Field(False, description="为 true 时以 Server-Sent Events 逐句返回")
+
+
+class CitationOut(BaseModel):
+    id: int = Field(description="回答中 [n] 的编号")
+    doc_id: str
+    title: str
+    section: str = Field(description="章节路径，如 运营保障细则内容有哪些 > 服务标准")
+    quote: str = Field(description="原文中被引用的句子，逐字摘录")
+    start: int = Field(description="引文在原文中的起始字符位置")
+    end: int
+    score: float
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[int]
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str = Field(description="回答全文，每句后带 [n]")
+    covered: bool = Field(description="文档是否涵盖该问题；false 时 answer 说明未涉及并给出相近主题")
+    sentences: list[SentenceOut]
+    citations: list[CitationOut]
+    notes: list[str]
+    closest_topics: list[str]
+    mode: str
+    took_ms: float
+
+    @classmethod
+    def from_answer(cls, answer: Answer, took_ms: float) -> "AskResponse":
+        return cls(
+            question=answer.question,
+            answer=answer.text,
+            covered=answer.covered,
+            sentences=[SentenceOut(text=s.text, citations=list(s.citation_ids)) for s in answer.sentences],
+            citations=[CitationOut(**vars(c)) for c in answer.citations],
+            notes=answer.notes,
+            closest_topics=answer.closest_topics,
+            mode=answer.mode,
+            took_ms=round(took_ms, 2),
+        )
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(examples=["应急预案", "系统故障 恢复时间"])
+    top_k: int | None = Field(None, ge=1, le=50)
+
+
+class SearchHit(BaseModel):
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_score: float | None
+    bm25_score: float | None
+
+    @classmethod
+    def from_retrieved(cls, hit: RetrievedChunk) -> "SearchHit":
+        c = hit.chunk
+        return cls(
+            chunk_id=c.chunk_id,
+            doc_id=c.doc_id,
+            title=c.title,
+            section=c.section_path,
+            text=c.text,
+            start=c.start,
+            end=c.end,
+            score=hit.score,
+            dense_score=hit.dense_score,
+            bm25_score=hit.bm25_score,
+        )
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[SearchHit]
+    took_ms: float
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    content_hash: str
+    chunks: int
+    indexed_at: str
+
+    @classmethod
+    def from_record(cls, record: DocumentRecord) -> "DocumentOut":
+        return cls(
+            doc_id=record.doc_id,
+            title=record.title,
+            source=record.source,
+            content_hash=record.content_hash,
+            chunks=len(record.chunk_ids),
+            indexed_at=record.indexed_at,
+        )
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="ok、empty（尚未导入文档）或 error")
+    detail: str | None = None
+    documents: int = 0
+    chunks: int = 0
+    embedder: str = ""
+    vector_store: str = ""
+    llm_configured: bool = False
+
+
+class ErrorOut(BaseModel):
+    detail: str

@@ -1,0 +1,1 @@
+"""Offline retrieval-augmented Q&A over Chinese operations documents, every statement cited."""
