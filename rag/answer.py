@@ -6,33 +6,18 @@ plain statement that the documents do not cover the question.
 """
 
 import re
-from dataclasses import dataclass
 
-from rag.models import Answer, AnswerSentence, Chunk, Citation, RetrievedChunk
+from rag.evidence import DURATION, ScoredSentence, SentenceScorer
+from rag.models import Answer, AnswerSentence, Citation, RetrievedChunk
 from rag.normalize import normalize, strip_annotations
 from rag.query import QueryAnalysis
-from rag.sentences import split_sentences
-from rag.tokenize import Tokenizer
 
-DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(分钟|小时|个工作日|工作日|天|日|周|个月|月|年)(?:以内|之内|内)?")
-_BARE_HEADING = re.compile(r"^[^，,。；;！？!?]{1,20}[：:、]?$")
-_CONTEXT_WEIGHT = 0.3  # how much a sentence's title and section path count towards its match
-_QUANTITY_BONUS = 0.25
 _RELATIVE_FLOOR = 0.55  # keep sentences scoring at least this share of the best one
 _DUPLICATE_JACCARD = 0.6
 _CLOSEST_TOPICS = 3
-
-
-@dataclass(frozen=True)
-class ScoredSentence:
-    chunk: Chunk
-    rank: int
-    start: int
-    end: int
-    quote: str
-    normalized: str
-    coverage: float
-    score: float
+_EVIDENCE_CHUNKS = 3
+_EVIDENCE_MARGIN = 0.0  # top chunks together may carry what no single sentence does
+_SUBJECT_WEIGHT = 4.5  # a noun this specific that no top passage mentions means "not covered"
 
 
 def _bigrams(text: str) -> set[str]:
@@ -92,58 +77,36 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        tokenizer: Tokenizer,
+        scorer: SentenceScorer,
         max_sentences: int = 6,
-        min_coverage: float = 0.5,
+        min_coverage: float = 0.45,
         min_dense_score: float = 0.86,
         normalize_enabled: bool = True,
     ) -> None:
-        self.tokenizer = tokenizer
+        self.scorer = scorer
+        self.tokenizer = scorer.tokenizer
         self.max_sentences = max_sentences
         self.min_coverage = min_coverage
         self.min_dense_score = min_dense_score
         self.normalize_enabled = normalize_enabled
 
-    def score_sentences(self, query: QueryAnalysis, retrieved: list[RetrievedChunk]) -> list[ScoredSentence]:
-        scored: list[ScoredSentence] = []
-        for rank, hit in enumerate(retrieved):
-            chunk = hit.chunk
-            context = normalize(" ".join((chunk.title, *chunk.section)), self.normalize_enabled)
-            context_tokens = frozenset(self.tokenizer.tokens(context))
-            rank_factor = 1.0 / (1.0 + 0.15 * rank)
-            for start, end in split_sentences(chunk.text):
-                quote = chunk.text[start:end]
-                normalized = normalize(quote, self.normalize_enabled)
-                tokens = frozenset(self.tokenizer.tokens(normalized))
-                own = query.coverage(normalized, tokens)
-                with_context = query.coverage(normalized + "\n" + context, tokens | context_tokens)
-                coverage = (1 - _CONTEXT_WEIGHT) * own + _CONTEXT_WEIGHT * with_context
-                if own == 0 or _BARE_HEADING.match(strip_annotations(quote)):
-                    continue
-                score = coverage * (0.6 + 0.4 * rank_factor)
-                if query.wants_quantity and DURATION.search(normalized):
-                    score += _QUANTITY_BONUS
-                scored.append(
-                    ScoredSentence(
-                        chunk,
-                        rank,
-                        chunk.start + start,
-                        chunk.start + end,
-                        quote,
-                        normalized,
-                        coverage,
-                        score,
-                    )
-                )
-        return sorted(scored, key=lambda s: s.score, reverse=True)
-
     def is_covered(self, query: QueryAnalysis, retrieved: list[RetrievedChunk], best: ScoredSentence | None) -> bool:
+        """Covered when one sentence (with its headings) carries most of what the question asks,
+        or the top chunks together carry even more of it."""
         if not retrieved:
             return False
-        top_dense = max((h.dense_score or 0.0) for h in retrieved)
         if not query.terms:
-            return top_dense >= self.min_dense_score
-        return best is not None and best.coverage >= self.min_coverage
+            return max((h.dense_score or 0.0) for h in retrieved) >= self.min_dense_score
+        evidence = "\n".join(
+            normalize(" ".join((h.chunk.title, *h.chunk.section, h.chunk.text)), self.normalize_enabled)
+            for h in retrieved[:_EVIDENCE_CHUNKS]
+        )
+        tokens = frozenset(self.tokenizer.tokens(evidence))
+        if query.missing_subjects(evidence, tokens, _SUBJECT_WEIGHT):
+            return False
+        if best is not None and best.coverage >= self.min_coverage:
+            return True
+        return query.coverage(evidence, tokens) >= self.min_coverage + _EVIDENCE_MARGIN
 
     def select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
         if not scored:
@@ -163,7 +126,7 @@ class ExtractiveAnswerer:
         return sorted(chosen, key=lambda s: (doc_rank[s.chunk.doc_id], s.start))
 
     def run(self, query: QueryAnalysis, retrieved: list[RetrievedChunk]) -> Answer:
-        scored = self.score_sentences(query, retrieved)
+        scored = self.scorer.run(query, retrieved)
         if not self.is_covered(query, retrieved, scored[0] if scored else None):
             return refusal(query.question, retrieved)
         sentences: list[AnswerSentence] = []

@@ -141,6 +141,42 @@ def list_documents() -> None:
     console.print(table)
 
 
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path, typer.Option(help="评测集 JSONL（格式见 README）")] = Path("eval/questions.jsonl"),
+    corpus: Annotated[list[Path] | None, typer.Option(help="被评测的文档（可重复）；默认 corpus/")] = None,
+    out: Annotated[Path, typer.Option(help="输出目录：report.md、report.json、comparison.png")] = Path("eval/out"),
+    configs: Annotated[str, typer.Option(help="逗号分隔的配置名；all 为本机可用的全部配置")] = "all",
+    gate: Annotated[Path | None, typer.Option(help="阈值 JSON；低于阈值时退出码为 1")] = None,
+) -> None:
+    """评测：检索、回答、拒答与速度，多种配置对比，可作为 CI 质量门槛。"""
+    from rag.evaluation import CONFIGS, EvalReport, Evaluator, available_configs, check_gates, load_eval_set
+
+    with user_errors():
+        items = load_eval_set(questions)
+        names = available_configs() if configs == "all" else [n.strip() for n in configs.split(",")]
+        unknown = [n for n in names if n not in CONFIGS]
+        if unknown:
+            raise RagError(f"未知的配置 {', '.join(unknown)}；可用：{', '.join(CONFIGS)}")
+        out.mkdir(parents=True, exist_ok=True)
+        evaluator = Evaluator(corpus or [Path("corpus")], out / "indexes", progress=lambda m: errors.print(m))
+        report = EvalReport([evaluator.run_config(CONFIGS[name], items) for name in names])
+    (out / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "report.md").write_text(report.to_markdown(), encoding="utf-8")
+    report.chart(out / "comparison.png")
+    console.print(report.to_markdown(), markup=False, highlight=False, soft_wrap=True)
+    for config in report.configs:
+        for label in config.unmatched_labels:
+            sys.stderr.write(f"警告（{config.name}）：标注未匹配任何段落：{label}\n")
+    if gate is not None:
+        failures = check_gates(report, json.loads(gate.read_text(encoding="utf-8")))
+        for failure in failures:
+            sys.stderr.write(f"未达标：{failure}\n")
+        if failures:
+            raise typer.Exit(1)
+        console.print(f"质量门槛全部通过（{gate}）")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="默认 RAG_HOST 或 127.0.0.1")] = None,

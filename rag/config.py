@@ -61,7 +61,7 @@ class Settings(BaseSettings):
 
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
     answer_max_sentences: int = 6
-    min_coverage: float = Field(0.5, description="Share of the question's weighted terms the sources must contain.")
+    min_coverage: float = Field(0.45, description="Share of the question's weighted terms the sources must contain.")
     min_dense_score: float = Field(0.86, description="Dense similarity that alone vouches for coverage.")
 
     max_question_chars: int = 500

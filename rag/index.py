@@ -17,7 +17,9 @@ from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 from llama_index.core.schema import TextNode
 from llama_index.core.storage.docstore import SimpleDocumentStore
 from llama_index.retrievers.bm25 import BM25Retriever
@@ -212,9 +214,13 @@ class ChunkIndex:
         """Forget everything: the `--rebuild` path after corruption or an embedder change."""
         try:
             chroma_client(self.settings).delete_collection(self.settings.collection)
-        except Exception:  # absent, or an unreadable embedded store: remove its files instead
-            if not self.settings.chroma_url:
-                shutil.rmtree(self.data_dir / CHROMA_DIR, ignore_errors=True)
+        except NotFoundError:
+            pass
+        except Exception:  # an unreadable embedded store: remove its files and Chroma's cached handle
+            if self.settings.chroma_url:
+                raise
+            SharedSystemClient.clear_system_cache()
+            shutil.rmtree(self.data_dir / CHROMA_DIR, ignore_errors=True)
         self._collection = None
         for name in (DOCSTORE_NAME, MANIFEST_NAME):
             (self.data_dir / name).unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from rag.normalize import normalize
 from rag.synonyms import Synonyms
@@ -11,13 +12,27 @@ from rag.tokenize import Tokenizer
 _QUANTITY = re.compile(r"多久|多长|多少|几[天小分个周月年次]|时限|时效|how long|how many|how much|how soon|within")
 _LIST = re.compile(r"哪些|什么内容|包括什么|包含什么|有什么|列举|几个方面|what are|which|list")
 _PROCESS = re.compile(r"流程|步骤|怎么做|如何做|怎么办|顺序|process|steps|procedure")
+_CJK = re.compile(r"[\u3400-\u9fff]+")
 _ABSENT = "\x00"  # a term no corpus contains: its idf is the highest possible
+_SPECIFIC_GENERAL_IDF = 9.0  # general-language idf from which a word counts as fully specific
+_SINGLE_CHAR_WEIGHT = 1.0  # a lone character (满, 管, 过) is too ambiguous to decide anything
+_NOUN_FLAGS = ("n", "eng", "j")  # jieba's nouns (n, nr, ns…), Latin words, abbreviations
 
 
 @dataclass(frozen=True)
 class QueryTerm:
     forms: frozenset[str]  # normalised alternatives, any of which counts as a match
     weight: float
+    # Not a word of the language (a typo, or jieba cutting across words as in 时要): it matches
+    # wherever all its characters occur, so it neither decides nor blocks coverage on its own.
+    loose: bool = False
+    noun: bool = False  # names a thing (年假, 公积金): the subject a passage must mention
+    absent: bool = False  # no indexed chunk contains it
+
+    def occurs(self, text: str, tokens: frozenset[str]) -> bool:
+        if self.loose:
+            return all(char in text for form in self.forms for char in form)
+        return any(form in tokens if len(form) == 1 else form in text for form in self.forms)
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,15 @@ class QueryAnalysis:
     wants_list: bool
     wants_process: bool
 
+    def missing_subjects(self, text: str, tokens: frozenset[str], floor: float) -> list[QueryTerm]:
+        """Specific nouns (at least `floor` heavy) the text lacks: a question about 年假 is not
+        answered by a passage about 休假制度, however much else matches."""
+        return [
+            t
+            for t in self.terms
+            if t.noun and t.absent and not t.loose and t.weight >= floor and not t.occurs(text, tokens)
+        ]
+
     def coverage(self, text: str, tokens: frozenset[str]) -> float:
         """Share of the question's weight whose terms (or synonyms) occur in normalised `text`.
 
@@ -39,12 +63,24 @@ class QueryAnalysis:
         total = sum(t.weight for t in self.terms)
         if total == 0:
             return 0.0
-        matched = sum(t.weight for t in self.terms if any(_occurs(f, text, tokens) for f in t.forms))
-        return matched / total
+        return sum(t.weight for t in self.terms if t.occurs(text, tokens)) / total
 
 
-def _occurs(form: str, text: str, tokens: frozenset[str]) -> bool:
-    return form in tokens if len(form) == 1 else form in text
+@cache
+def _general_idf() -> tuple[dict[str, float], float]:
+    from jieba.analyse import default_tfidf
+
+    return default_tfidf.idf_freq, default_tfidf.median_idf
+
+
+def is_general_word(word: str) -> bool:
+    return word in _general_idf()[0]
+
+
+def general_idf(word: str) -> float:
+    """jieba's idf over a general Chinese corpus; unknown words (typos, rare terms) get the median."""
+    frequencies, median = _general_idf()
+    return frequencies.get(word, median)
 
 
 class QueryAnalyzer:
@@ -60,21 +96,31 @@ class QueryAnalyzer:
         self.idf = idf
         self.normalize_enabled = normalize_enabled
 
+    def _weight(self, term: str) -> float:
+        """Corpus idf; for a word the corpus lacks, how specific it is in general Chinese, so a common
+        word (时候) matters little and a specific one (年假, 公积金) decides coverage."""
+        idf, absent = self.idf(term), self.idf(_ABSENT)
+        if idf >= absent:
+            idf = absent * min(1.0, general_idf(term) / _SPECIFIC_GENERAL_IDF)
+        return min(idf, _SINGLE_CHAR_WEIGHT) if len(term) == 1 else idf
+
     def run(self, question: str) -> QueryAnalysis:
         normalized = normalize(question, self.normalize_enabled)
         expansion = self.synonyms.expand(normalized)
-        tokens = list(dict.fromkeys(self.tokenizer.tokens(expansion.residual)))
+        words = list(dict.fromkeys(self.tokenizer.content_words(expansion.residual)))
         terms: list[QueryTerm] = []
-        absent = self.idf(_ABSENT)
         for group in expansion.groups:
-            known = [idf for idf in map(self.idf, group) if idf < absent]
-            terms.append(QueryTerm(group, min(known) if known else absent))
-        for token in tokens:
-            forms = self.synonyms.forms(token)
-            if any(forms <= term.forms for term in terms):
+            if not any(group & term.forms for term in terms):
+                terms.append(QueryTerm(group, min(self._weight(m) for m in group)))
+        for word, flag in words:
+            forms = self.synonyms.forms(word)
+            if any(forms & term.forms for term in terms):
                 continue
-            terms.append(QueryTerm(forms, self.idf(token)))
-        bm25_tokens = tokens + [
+            absent = all(self.idf(form) >= self.idf(_ABSENT) for form in forms)
+            loose = absent and bool(_CJK.fullmatch(word)) and not is_general_word(word)
+            noun = flag.startswith(_NOUN_FLAGS)
+            terms.append(QueryTerm(forms, self._weight(word), loose=loose, noun=noun, absent=absent))
+        bm25_tokens = self.tokenizer.tokens(expansion.residual) + [
             t for group in expansion.groups for member in sorted(group) for t in self.tokenizer.tokens(member)
         ]
         return QueryAnalysis(

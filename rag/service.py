@@ -1,6 +1,6 @@
 """The query pipeline, assembled once and shared by the CLI and the API.
 
-question → validate → analyse → retrieve (dense + BM25, fused) → answer (extractive or LLM).
+question → validate → analyse → retrieve (dense + BM25, fused) → rerank by evidence → answer (extractive or LLM).
 """
 
 from functools import cached_property
@@ -8,6 +8,7 @@ from functools import cached_property
 from rag.answer import ExtractiveAnswerer
 from rag.config import AnswerMode, RetrievalMode, Settings
 from rag.errors import InvalidQuestionError, LLMError
+from rag.evidence import EvidenceReranker, SentenceScorer
 from rag.index import ChunkIndex
 from rag.models import Answer, DocumentRecord, RetrievedChunk
 from rag.query import QueryAnalysis, QueryAnalyzer
@@ -47,11 +48,22 @@ class Assistant:
         return HybridRetriever(self.index, embedding, self.settings)
 
     @cached_property
+    def scorer(self) -> SentenceScorer:
+        return SentenceScorer(self.tokenizer, self.settings.normalize)
+
+    @cached_property
+    def reranker(self) -> EvidenceReranker:
+        return EvidenceReranker(self.scorer)
+
+    @cached_property
     def extractive(self) -> ExtractiveAnswerer:
         s = self.settings
-        return ExtractiveAnswerer(
-            self.tokenizer, s.answer_max_sentences, s.min_coverage, s.min_dense_score, s.normalize
-        )
+        return ExtractiveAnswerer(self.scorer, s.answer_max_sentences, s.min_coverage, s.min_dense_score, s.normalize)
+
+    def retrieve(self, analysis: QueryAnalysis, top_k: int | None = None) -> list[RetrievedChunk]:
+        """Fused candidates, reordered by their sentence evidence, cut to `top_k`."""
+        candidates = self.retriever.run(analysis, top_k=self.settings.candidates)
+        return self.reranker.run(analysis, candidates)[: top_k or self.settings.top_k]
 
     def warm_up(self) -> None:
         """Load the tokenizer dictionary and the model before the first real request."""
@@ -62,11 +74,11 @@ class Assistant:
         return self.analyzer.run(validate_question(question, self.settings.max_question_chars))
 
     def search(self, query: str, top_k: int | None = None) -> list[RetrievedChunk]:
-        return self.retriever.run(self.analyze(query), top_k)
+        return self.retrieve(self.analyze(query), top_k)
 
     def ask(self, question: str, mode: AnswerMode | None = None, top_k: int | None = None) -> Answer:
         analysis = self.analyze(question)
-        retrieved = self.retriever.run(analysis, top_k)
+        retrieved = self.retrieve(analysis, top_k)
         extractive = self.extractive.run(analysis, retrieved)
         if (mode or self.settings.answer_mode) is AnswerMode.EXTRACTIVE or not extractive.covered:
             return extractive

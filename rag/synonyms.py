@@ -37,22 +37,25 @@ class Synonyms:
         if extra is not None:
             text += "\n" + extra.read_text(encoding="utf-8")
         self.groups = _parse(text)
+        self._members = sorted(
+            ((member, group) for group in self.groups for member in group), key=lambda pair: -len(pair[0])
+        )
 
     def expand(self, normalized_query: str) -> Expansion:
         """Groups the question mentions; English members are matched as whole words and cut out."""
         residual = normalized_query
         mentioned: list[frozenset[str]] = []
-        for group in self.groups:
-            for member in sorted(group, key=len, reverse=True):
-                if _LATIN.match(member):
-                    pattern = re.compile(rf"(?<![a-z]){re.escape(member)}(?![a-z])")
-                    if pattern.search(residual):
-                        residual = pattern.sub(" ", residual)
-                        mentioned.append(group)
-                        break
-                elif len(member) >= 2 and member in normalized_query:
+        # Longest members first, so "code review" is taken whole before "review" alone.
+        for member, group in self._members:
+            if group in mentioned:
+                continue
+            if _LATIN.match(member):
+                pattern = re.compile(rf"(?<![a-z]){re.escape(member)}(?![a-z])")
+                if pattern.search(residual):
+                    residual = pattern.sub(" ", residual)
                     mentioned.append(group)
-                    break
+            elif len(member) >= 2 and member in normalized_query:
+                mentioned.append(group)
         return Expansion(residual=residual, groups=mentioned)
 
     def forms(self, term: str) -> frozenset[str]:

@@ -11,11 +11,13 @@ from importlib.resources import files
 from pathlib import Path
 
 import jieba
+from jieba.posseg import POSTokenizer
 
 jieba.setLogLevel(logging.WARNING)
 
 _RESOURCES = files("rag") / "resources"
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
+_MIN_SUB_WORD_FREQ = 20  # rarer dictionary entries (发状, 按同) are segmentation noise, not words
 
 
 def _resource_lines(name: str) -> list[str]:
@@ -35,7 +37,8 @@ class Tokenizer:
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
         for line in _resource_lines("userdict.txt"):
-            tokenizer.add_word(*line.split()[:1])
+            word, *tag = line.split()
+            tokenizer.add_word(word, tag=tag[0] if tag else "n")
         if self._user_dict is not None:
             tokenizer.load_userdict(str(self._user_dict))
         return tokenizer
@@ -44,10 +47,34 @@ class Tokenizer:
         """Plain segmentation, punctuation dropped; used to size chunks."""
         return [w for w in self._jieba.lcut(normalized) if _WORD.search(w)]
 
-    def tokens(self, normalized: str) -> list[str]:
-        """Index and query terms: search-mode segmentation without stopwords or punctuation."""
+    @cached_property
+    def _tagger(self) -> POSTokenizer:
+        return POSTokenizer(self._jieba)
+
+    def content_words(self, normalized: str) -> list[tuple[str, str]]:
+        """The words a question is about, with jieba's part-of-speech flag, stopwords removed."""
         return [
-            w
-            for w in self._jieba.lcut_for_search(normalized)
-            if _WORD.search(w) and w not in self.stopwords and not w.isspace()
+            (pair.word, pair.flag)
+            for pair in self._tagger.lcut(normalized)
+            if _WORD.search(pair.word) and pair.word not in self.stopwords and not pair.word.isspace()
+        ]
+
+    def tokens(self, normalized: str) -> list[str]:
+        """Index and query terms: content words plus their dictionary sub-words (`应急预案` → 应急,
+        预案, 应急预案), so a search for part of a compound still matches. Sub-words of a stopword
+        phrase (`长时间` inside `多长时间`) are not produced."""
+        result: list[str] = []
+        for word, _ in self.content_words(normalized):
+            if len(word) > 2:
+                result.extend(sub for sub in self._sub_words(word) if sub not in self.stopwords)
+            result.append(word)
+        return result
+
+    def _sub_words(self, word: str) -> list[str]:
+        frequencies = self._jieba.FREQ
+        return [
+            word[i : i + n]
+            for n in (2, 3)
+            for i in range(len(word) - n + 1)
+            if word[i : i + n] != word and frequencies.get(word[i : i + n], 0) >= _MIN_SUB_WORD_FREQ
         ]
