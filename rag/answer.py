@@ -17,7 +17,7 @@ _DUPLICATE_JACCARD = 0.6
 _CLOSEST_TOPICS = 3
 _EVIDENCE_CHUNKS = 3
 _EVIDENCE_MARGIN = 0.0  # top chunks together may carry what no single sentence does
-_SUBJECT_WEIGHT = 4.5  # a noun this specific that no top passage mentions means "not covered"
+_SUBJECT_WEIGHT = 4.7  # a noun this specific that no top passage mentions means "not covered"
 
 
 def _bigrams(text: str) -> set[str]:
@@ -102,7 +102,7 @@ class ExtractiveAnswerer:
             for h in retrieved[:_EVIDENCE_CHUNKS]
         )
         tokens = frozenset(self.tokenizer.tokens(evidence))
-        if query.missing_subjects(evidence, tokens, _SUBJECT_WEIGHT):
+        if query.missing_subjects(evidence, tokens, _SUBJECT_WEIGHT) or not query.states_asked_count(evidence):
             return False
         if best is not None and best.coverage >= self.min_coverage:
             return True

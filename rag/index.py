@@ -132,7 +132,8 @@ class ChunkIndex:
         return [self.chunks[c] for c in chunk_ids if c in self.chunks]
 
     @cached_property
-    def _document_frequencies(self) -> dict[str, int]:
+    def document_frequencies(self) -> dict[str, int]:
+        """Chunks per BM25 term: the corpus vocabulary."""
         if self.bm25 is None:
             return {}
         counts = np.diff(self.bm25.bm25.scores["indptr"])
@@ -141,7 +142,7 @@ class ChunkIndex:
     def idf(self, term: str) -> float:
         """BM25's idf of a normalised term; a term absent from the corpus gets the highest value."""
         total = len(self.chunks)
-        df = self._document_frequencies.get(term, 0)
+        df = self.document_frequencies.get(term, 0)
         return math.log((total - df + 0.5) / (df + 0.5) + 1.0)
 
     # -- writing ------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ class ChunkIndex:
         self._write_bm25(list(chunks.values()))
         save_manifest(self.data_dir, manifest)
         self.manifest, self.chunks = manifest, chunks
-        self.__dict__.pop("_document_frequencies", None)
+        self.__dict__.pop("document_frequencies", None)
         self.bm25 = (
             BM25Retriever.from_persist_dir(str(self.data_dir / BM25_DIR), show_progress=False) if chunks else None
         )

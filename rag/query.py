@@ -6,17 +6,25 @@ from dataclasses import dataclass
 from functools import cache
 
 from rag.normalize import normalize
+from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
 from rag.tokenize import Tokenizer
 
-_QUANTITY = re.compile(r"多久|多长|多少|几[天小分个周月年次]|时限|时效|how long|how many|how much|how soon|within")
+_QUANTITY = re.compile(r"多久|多长|多快|多少|几[天小分个周月年次]|时限|时效|how long|how many|how much|how soon|within")
 _LIST = re.compile(r"哪些|什么内容|包括什么|包含什么|有什么|列举|几个方面|what are|which|list")
 _PROCESS = re.compile(r"流程|步骤|怎么做|如何做|怎么办|顺序|process|steps|procedure")
 _CJK = re.compile(r"[\u3400-\u9fff]+")
+_A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没]\1")  # 满不满意 → 满意, 有没有 → 有
+# "几次 / 多少天 / 多少钱": a count in a unit, which only a passage stating such a count answers.
+_ASKED_UNIT = re.compile(r"(?:多少|几)个?(分钟|小时|工作日|天|日|周|月|年|次|元|块钱|钱|人|倍)")
+_UNIT_FORMS = {"钱": "元|块|万", "块钱": "元|块|万", "日": "日|天", "天": "天|日|工作日", "月": "个?月"}
 _ABSENT = "\x00"  # a term no corpus contains: its idf is the highest possible
 _SPECIFIC_GENERAL_IDF = 9.0  # general-language idf from which a word counts as fully specific
 _SINGLE_CHAR_WEIGHT = 1.0  # a lone character (满, 管, 过) is too ambiguous to decide anything
 _NOUN_FLAGS = ("n", "eng", "j")  # jieba's nouns (n, nr, ns…), Latin words, abbreviations
+# A verb or adverb the corpus lacks (附带, 快要, 保留) is phrasing more often than topic; capped so
+# that it cannot outweigh the topic words the passage does share.
+_ABSENT_NON_NOUN_WEIGHT = 3.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,14 @@ class QueryAnalysis:
     wants_quantity: bool
     wants_list: bool
     wants_process: bool
+    asked_unit: str | None = None  # 天 in 多少天: the answer must state a count in it
+
+    def states_asked_count(self, text: str) -> bool:
+        """Whether `text` gives a number in the unit the question asks for (3天, 一次, 1万元)."""
+        if self.asked_unit is None:
+            return True
+        unit = _UNIT_FORMS.get(self.asked_unit, self.asked_unit)
+        return re.search(rf"[\d一二两三四五六七八九十百千万半]\s*(?:{unit})", text) is not None
 
     def missing_subjects(self, text: str, tokens: frozenset[str], floor: float) -> list[QueryTerm]:
         """Specific nouns (at least `floor` heavy) the text lacks: a question about 年假 is not
@@ -90,8 +106,10 @@ class QueryAnalyzer:
         synonyms: Synonyms,
         idf: Callable[[str], float],
         normalize_enabled: bool = True,
+        corrector: HomophoneCorrector | None = None,
     ) -> None:
         self.tokenizer = tokenizer
+        self.corrector = corrector
         self.synonyms = synonyms
         self.idf = idf
         self.normalize_enabled = normalize_enabled
@@ -106,20 +124,29 @@ class QueryAnalyzer:
 
     def run(self, question: str) -> QueryAnalysis:
         normalized = normalize(question, self.normalize_enabled)
+        if self.corrector is not None:
+            normalized = self.corrector.run(normalized)
+        normalized = _A_NOT_A.sub(r"\1", normalized)
         expansion = self.synonyms.expand(normalized)
-        words = list(dict.fromkeys(self.tokenizer.content_words(expansion.residual)))
+        words = list(dict.fromkeys(self._split_unknown(self.tokenizer.content_words(expansion.residual))))
         terms: list[QueryTerm] = []
         for group in expansion.groups:
             if not any(group & term.forms for term in terms):
-                terms.append(QueryTerm(group, min(self._weight(m) for m in group)))
+                weight, absent = min(self._weight(m) for m in group), not self._present(group)
+                if absent:
+                    weight = min(weight, _ABSENT_NON_NOUN_WEIGHT)
+                terms.append(QueryTerm(group, weight, absent=absent))
         for word, flag in words:
             forms = self.synonyms.forms(word)
             if any(forms & term.forms for term in terms):
                 continue
-            absent = all(self.idf(form) >= self.idf(_ABSENT) for form in forms)
-            loose = absent and bool(_CJK.fullmatch(word)) and not is_general_word(word)
             noun = flag.startswith(_NOUN_FLAGS)
-            terms.append(QueryTerm(forms, self._weight(word), loose=loose, noun=noun, absent=absent))
+            absent = not self._present(forms)
+            loose = absent and bool(_CJK.fullmatch(word)) and not is_general_word(word)
+            weight = self._weight(word)
+            if absent and not noun:
+                weight = min(weight, _ABSENT_NON_NOUN_WEIGHT)
+            terms.append(QueryTerm(forms, weight, loose=loose, noun=noun, absent=absent))
         bm25_tokens = self.tokenizer.tokens(expansion.residual) + [
             t for group in expansion.groups for member in sorted(group) for t in self.tokenizer.tokens(member)
         ]
@@ -131,4 +158,20 @@ class QueryAnalyzer:
             wants_quantity=bool(_QUANTITY.search(normalized)),
             wants_list=bool(_LIST.search(normalized)),
             wants_process=bool(_PROCESS.search(normalized)),
+            asked_unit=unit.group(1) if (unit := _ASKED_UNIT.search(normalized)) else None,
         )
+
+    def _present(self, forms: frozenset[str]) -> bool:
+        return any(self.idf(form) < self.idf(_ABSENT) for form in forms)
+
+    def _split_unknown(self, words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """A word the corpus lacks that jieba glued from dictionary words (服务满意, 恢复过来) is
+        asked about as those words, each keeping the whole word's part of speech."""
+        out: list[tuple[str, str]] = []
+        for word, flag in words:
+            parts = self.tokenizer.sub_words(word)
+            if parts and not self._present(self.synonyms.forms(word)):
+                out.extend((part, flag) for part in parts if part not in self.tokenizer.stopwords)
+            else:
+                out.append((word, flag))
+        return out

@@ -13,6 +13,7 @@ from rag.index import ChunkIndex
 from rag.models import Answer, DocumentRecord, RetrievedChunk
 from rag.query import QueryAnalysis, QueryAnalyzer
 from rag.retrieve import HybridRetriever
+from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
 from rag.tokenize import Tokenizer
 
@@ -36,7 +37,12 @@ class Assistant:
 
     @cached_property
     def analyzer(self) -> QueryAnalyzer:
-        return QueryAnalyzer(self.tokenizer, Synonyms(self.settings.synonyms), self.index.idf, self.settings.normalize)
+        corrector = HomophoneCorrector(
+            self.index.document_frequencies, lambda text: self.tokenizer.words(text, new_words=False)
+        )
+        return QueryAnalyzer(
+            self.tokenizer, Synonyms(self.settings.synonyms), self.index.idf, self.settings.normalize, corrector
+        )
 
     @cached_property
     def retriever(self) -> HybridRetriever:

@@ -36,16 +36,18 @@ class Tokenizer:
     def _jieba(self) -> jieba.Tokenizer:
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
-        for line in _resource_lines("userdict.txt"):
-            word, *tag = line.split()
-            tokenizer.add_word(word, tag=tag[0] if tag else "n")
+        for line in _resource_lines("userdict.txt"):  # jieba's format: word [frequency] [tag]
+            word, *rest = line.split()
+            frequency = int(rest.pop(0)) if rest and rest[0].isdigit() else None
+            tokenizer.add_word(word, freq=frequency, tag=rest[0] if rest else "n")
         if self._user_dict is not None:
             tokenizer.load_userdict(str(self._user_dict))
         return tokenizer
 
-    def words(self, normalized: str) -> list[str]:
-        """Plain segmentation, punctuation dropped; used to size chunks."""
-        return [w for w in self._jieba.lcut(normalized) if _WORD.search(w)]
+    def words(self, normalized: str, new_words: bool = True) -> list[str]:
+        """Plain segmentation, punctuation dropped; used to size chunks. Without `new_words`,
+        jieba's HMM does not join unknown characters into words, so a typo shows as stray characters."""
+        return [w for w in self._jieba.lcut(normalized, HMM=new_words) if _WORD.search(w)]
 
     @cached_property
     def _tagger(self) -> POSTokenizer:
@@ -66,11 +68,11 @@ class Tokenizer:
         result: list[str] = []
         for word, _ in self.content_words(normalized):
             if len(word) > 2:
-                result.extend(sub for sub in self._sub_words(word) if sub not in self.stopwords)
+                result.extend(sub for sub in self.sub_words(word) if sub not in self.stopwords)
             result.append(word)
         return result
 
-    def _sub_words(self, word: str) -> list[str]:
+    def sub_words(self, word: str) -> list[str]:
         frequencies = self._jieba.FREQ
         return [
             word[i : i + n]

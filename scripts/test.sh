@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export HF_HUB_OFFLINE=1
 .venv/bin/python -m pytest -q -p no:cacheprovider
+.venv/bin/rag eval --out eval/out --gate eval/thresholds.json

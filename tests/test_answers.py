@@ -84,3 +84,21 @@ def test_sentences_are_not_repeated(assistant):
     answer = assistant.ask("应急预案应包括哪些内容？")
     texts = [s.text for s in answer.sentences]
     assert len(texts) == len(set(texts))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["客户满易度怎么提升啊", "怎么知道顾客对我们的服务满不满意？", "市场推广活动可以分解成哪些步骤？"],
+)
+def test_typos_and_colloquial_phrasing_are_answered(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.covered, answer.notes
+    assert_citations_verbatim(answer)
+
+
+def test_a_count_the_documents_never_state_is_declined(assistant):
+    analysis = assistant.analyze("数据备份要保留多少天？")
+    assert analysis.asked_unit == "天"
+    assert not analysis.states_asked_count("制定备份与恢复策略")
+    assert analysis.states_asked_count("备份保留30天")
+    assert not assistant.ask("数据备份要保留多少天？").covered

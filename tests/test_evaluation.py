@@ -6,8 +6,16 @@ import math
 import pytest
 
 from rag.errors import RagError
-from rag.evaluation import ConfigResult, EvalItem, EvalReport, ItemResult, Label, check_gates, load_eval_set
-from rag.evaluation import retrieval_scores
+from rag.evaluation import (
+    ConfigResult,
+    EvalItem,
+    EvalReport,
+    ItemResult,
+    Label,
+    check_gates,
+    load_eval_set,
+    retrieval_scores,
+)
 from rag.models import Chunk
 
 

@@ -1,0 +1,108 @@
+"""Benchmark on the demo corpus: ingest (cold, re-run), server start, /ask latency over HTTP, RSS.
+
+Run: .venv/bin/python bench/bench.py   (prints figures; writes bench/out/bench.json)
+"""
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, env=env, cwd=ROOT, capture_output=True)
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    env = os.environ | {"RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open(encoding="utf-8")]
+    figures: dict[str, float] = {}
+    try:
+        figures["ingest_cold_s"] = timed([*RAG, "ingest", "corpus"], env)
+        figures["ingest_rerun_s"] = timed([*RAG, "ingest", "corpus"], env)
+
+        port = free_port()
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            [*RAG, "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+            while True:
+                try:
+                    if client.get("/health").json()["status"] == "ok":
+                        break
+                except httpx.HTTPError:
+                    pass
+                if server.poll() is not None or time.perf_counter() - started > 120:
+                    raise RuntimeError("server did not start")
+                time.sleep(0.05)
+            figures["server_ready_s"] = time.perf_counter() - started
+
+            for question in questions:  # warm every code path once
+                client.post("/ask", json={"question": question})
+            latencies = []
+            for _ in range(3):
+                for question in questions:
+                    t = time.perf_counter()
+                    response = client.post("/ask", json={"question": question})
+                    latencies.append((time.perf_counter() - t) * 1000)
+                    response.raise_for_status()
+            figures["ask_requests"] = len(latencies)
+            figures["ask_p50_ms"] = statistics.median(latencies)
+            figures["ask_p95_ms"] = percentile(latencies, 0.95)
+            figures["ask_max_ms"] = max(latencies)
+            figures["server_rss_mb"] = rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    targets = {"ingest_rerun_s": 2.0, "server_ready_s": 5.0, "ask_p50_ms": 60, "ask_p95_ms": 150, "server_rss_mb": 600}
+    for name, value in figures.items():
+        target = f"  (target ≤ {targets[name]})" if name in targets else ""
+        print(f"{name:16s} {value:10.2f}{target}")
+
+
+if __name__ == "__main__":
+    main()
