@@ -1,4 +1,4 @@
-"""FastAPI app: POST /ask (JSON or SSE), POST /search, GET /documents, GET /health.
+"""FastAPI app: POST /ask (JSON or SSE), POST /search, POST /draft, POST /handbook, GET /documents, GET /health.
 
 The assistant is loaded once at start-up and warmed, and reloaded when the manifest changes, so a
 `rag ingest` run beside a live server is picked up by the next request. A broken index does not
@@ -9,25 +9,32 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
 from api.schemas import (
     AskRequest,
     AskResponse,
     DocumentOut,
+    DraftFormat,
+    DraftOut,
+    DraftPartOut,
+    DraftRequest,
     ErrorOut,
+    HandbookOut,
+    HandbookRequest,
     HealthOut,
     SearchHit,
     SearchRequest,
     SearchResponse,
 )
-from rag.config import Settings
+from rag.config import AnswerMode, Settings
+from rag.draft import CitationRegistry, Draft, Drafter, Handbook, InvalidDraftError, TopicNotCoveredError, parse_outline
 from rag.errors import (
     EmbedderMismatchError,
     EmptyIndexError,
@@ -37,11 +44,14 @@ from rag.errors import (
     RagError,
 )
 from rag.ingest import index_signature
+from rag.llm import ClauseRewriter
 from rag.manifest import MANIFEST_NAME
 from rag.service import Assistant
 
 _STATUS = {
     InvalidQuestionError: 422,
+    InvalidDraftError: 422,
+    TopicNotCoveredError: 422,
     EmptyIndexError: 503,
     IndexCorruptError: 503,
     EmbedderMismatchError: 503,
@@ -139,6 +149,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=body.query, hits=[SearchHit.from_retrieved(h) for h in hits], took_ms=took)
 
+    @app.post("/draft", response_model=DraftOut, responses=ERROR_RESPONSES, summary="起草标准，条款逐条引用原文")
+    def draft(body: DraftRequest, rag: Assistant = Depends(assistant)):  # noqa: B008
+        rewriter = ClauseRewriter.from_settings(rag.settings) if body.mode is AnswerMode.LLM else None
+        drafter = Drafter(rag, rewriter)
+        outline = parse_outline(body.outline)
+        if body.stream and body.format is DraftFormat.JSON:
+            drafter.check_topic(body.topic)  # a bad topic is a 422, not an event inside a 200 stream
+            return EventSourceResponse(_draft_events(drafter, body.topic, outline))
+        return _draft_file(drafter.run(body.topic, outline), body.format)
+
+    @app.post("/handbook", response_model=HandbookOut, responses=ERROR_RESPONSES, summary="起草多章手册")
+    def handbook(body: HandbookRequest, rag: Assistant = Depends(assistant)):  # noqa: B008
+        return _draft_file(Drafter(rag).handbook(body.title, body.topics), body.format)
+
     @app.get("/documents", response_model=list[DocumentOut], responses=ERROR_RESPONSES, summary="已索引的文档")
     def documents(rag: Assistant = Depends(assistant)) -> list[DocumentOut]:  # noqa: B008
         return [DocumentOut.from_record(r) for r in rag.documents()]
@@ -174,3 +198,47 @@ async def _events(response: AskResponse) -> AsyncIterator[dict[str, str]]:
     for note in response.notes:
         yield {"event": "note", "data": json.dumps({"text": note}, ensure_ascii=False)}
     yield {"event": "done", "data": response.model_dump_json()}
+
+
+def _draft_file(document: Draft | Handbook, format: DraftFormat) -> DraftOut | HandbookOut | Response:
+    from urllib.parse import quote
+
+    from rag.export import to_docx, to_markdown
+
+    name = document.topic if isinstance(document, Draft) else document.title
+    if format is DraftFormat.MARKDOWN:
+        disposition = f"attachment; filename*=UTF-8''{quote(name)}.md"
+        return PlainTextResponse(
+            to_markdown(document),
+            media_type="text/markdown; charset=utf-8",
+            headers={"Content-Disposition": disposition},
+        )
+    if format is DraftFormat.DOCX:
+        return Response(
+            to_docx(document),
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}.docx"},
+        )
+    return DraftOut.from_draft(document) if isinstance(document, Draft) else HandbookOut.from_handbook(document)
+
+
+def _draft_events(drafter: Drafter, topic: str, outline: tuple) -> Iterator[dict[str, str]]:
+    """A `section` event as each part is ready (progress), then the whole draft; errors as an `error` event."""
+    parts = []
+    registry = CitationRegistry()
+    notes: list[str] = []
+    try:
+        for part in drafter.sections(topic, outline, registry, notes):
+            parts.append(part)
+            payload = DraftPartOut.from_part(part, len(parts)).model_dump() | {
+                "done": len(parts),
+                "total": len(outline),
+            }
+            yield {"event": "section", "data": json.dumps(payload, ensure_ascii=False)}
+    except RagError as error:
+        yield {"event": "error", "data": json.dumps({"detail": str(error)}, ensure_ascii=False)}
+        return
+    yield {
+        "event": "done",
+        "data": DraftOut.from_draft(Draft(topic.strip(), parts, registry.citations, notes)).model_dump_json(),
+    }

@@ -1,8 +1,12 @@
 """Request and response bodies, with the Chinese examples shown in the OpenAPI docs."""
 
+from enum import StrEnum
+
 from pydantic import BaseModel, Field
 
 from rag.config import AnswerMode
+from rag.draft import Draft, DraftPart, DraftSection, Handbook
+from rag.export import gap_report, to_markdown
 from rag.models import Answer, DocumentRecord, RetrievedChunk
 
 
@@ -130,3 +134,100 @@ class HealthOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class DraftFormat(StrEnum):
+    """json: the structured draft; markdown and docx: the file a reviewer opens."""
+
+    JSON = "json"
+    MARKDOWN = "markdown"
+    DOCX = "docx"
+
+
+class DraftRequest(BaseModel):
+    topic: str = Field(description="要起草的标准", examples=["客户服务标准", "应急预案管理规范"])
+    outline: list[str] | None = Field(
+        None,
+        description="覆盖默认大纲的章节（可选）：" + "、".join(s.value for s in DraftSection),
+        examples=[["目的", "内容与要求", "流程"]],
+    )
+    format: DraftFormat = DraftFormat.JSON
+    mode: AnswerMode = Field(
+        AnswerMode.EXTRACTIVE, description="extractive（默认，摘录原文）或 llm（改写为规范用语，逐条核实）"
+    )
+    stream: bool = Field(False, description="为 true 时以 Server-Sent Events 逐章节返回进度（仅 json 格式）")
+
+
+class HandbookRequest(BaseModel):
+    title: str = Field(description="手册标题", examples=["新员工运营手册"])
+    topics: list[str] = Field(
+        min_length=1, max_length=20, description="各章主题", examples=[["客户服务标准", "应急预案", "运营交付标准"]]
+    )
+    format: DraftFormat = DraftFormat.JSON
+
+
+class ClauseOut(BaseModel):
+    number: str = Field(description="条款编号，如 5.3")
+    text: str
+    citations: list[int]
+    options: list["ClauseOut"] = Field(default_factory=list, description="来源不一致时供评审选择的方案")
+
+
+class DraftPartOut(BaseModel):
+    section: str
+    gap: bool = Field(description="true 表示现有文档未覆盖本节，已标为待补充")
+    clauses: list[ClauseOut]
+
+    @classmethod
+    def from_part(cls, part: DraftPart, number: int) -> "DraftPartOut":
+        clauses = [
+            ClauseOut(
+                number=f"{number}.{n}",
+                text=clause.text,
+                citations=list(clause.citation_ids),
+                options=[
+                    ClauseOut(number=f"{number}.{n}.{o}", text=option.text, citations=list(option.citation_ids))
+                    for o, option in enumerate(clause.options, 1)
+                ],
+            )
+            for n, clause in enumerate(part.clauses, 1)
+        ]
+        return cls(section=part.section.value, gap=part.is_gap, clauses=clauses)
+
+
+class DraftOut(BaseModel):
+    topic: str
+    sections: list[DraftPartOut]
+    citations: list[CitationOut]
+    gaps: list[str] = Field(description="缺口报告：无来源支持的章节")
+    notes: list[str]
+    markdown: str
+
+    @classmethod
+    def from_draft(cls, draft: Draft) -> "DraftOut":
+        return cls(
+            topic=draft.topic,
+            sections=[DraftPartOut.from_part(p, n) for n, p in enumerate(draft.parts, 1)],
+            citations=[CitationOut(**vars(c)) for c in draft.citations],
+            gaps=[g.value for g in draft.gaps],
+            notes=draft.notes,
+            markdown=to_markdown(draft),
+        )
+
+
+class HandbookOut(BaseModel):
+    title: str
+    chapters: list[DraftOut] = Field(description="各章；章内引用编号与 citations 一致")
+    citations: list[CitationOut]
+    gaps: list[str]
+    markdown: str
+
+    @classmethod
+    def from_handbook(cls, handbook: Handbook) -> "HandbookOut":
+        return cls(
+            title=handbook.title,
+            chapters=[DraftOut.from_draft(d) for d in handbook.chapters],
+            citations=[CitationOut(**vars(c)) for c in handbook.citations],
+            gaps=gap_report(handbook.chapters),
+            markdown=to_markdown(handbook),
+        )

@@ -133,16 +133,7 @@ class ExtractiveAnswerer:
         citations: list[Citation] = []
         for number, sentence in enumerate(self.select(scored), 1):
             citations.append(
-                Citation(
-                    id=number,
-                    doc_id=sentence.chunk.doc_id,
-                    title=sentence.chunk.title,
-                    section=sentence.chunk.section_path,
-                    quote=sentence.quote,
-                    start=sentence.start,
-                    end=sentence.end,
-                    score=round(sentence.score, 4),
-                )
+                Citation.of(number, sentence.chunk, sentence.start, sentence.end, sentence.quote, sentence.score)
             )
             sentences.append(AnswerSentence(strip_annotations(sentence.quote), (number,)))
         answer = Answer(question=query.question, covered=True, sentences=sentences, citations=citations)

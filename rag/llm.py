@@ -38,6 +38,36 @@ class _Evidence:
     quote: str
 
 
+def make_llm(settings: Settings) -> LLM:
+    """The configured OpenAI-compatible endpoint, through llama-index."""
+    if not settings.llm_configured:
+        raise LLMError("未配置大模型：请设置 RAG_LLM_BASE_URL 和 RAG_LLM_MODEL，或使用 extractive 模式。")
+    from llama_index.llms.openai_like import OpenAILike
+
+    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+    return OpenAILike(
+        model=settings.llm_model,
+        api_base=settings.llm_base_url,
+        api_key=api_key,
+        is_chat_model=True,
+        temperature=0.0,
+        timeout=settings.llm_timeout_s,
+        max_retries=1,
+    )
+
+
+def chat(llm: LLM, system: str, user: str) -> str:
+    try:
+        return (
+            llm.chat(
+                [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+            ).message.content
+            or ""
+        )
+    except Exception as error:  # network, auth and server errors all mean the same to the user
+        raise LLMError(f"大模型接口调用失败：{type(error).__name__}: {error}") from error
+
+
 def format_sources(retrieved: list[RetrievedChunk]) -> str:
     return "\n\n".join(
         f"[{n}]《{hit.chunk.title}》{hit.chunk.section_path}\n{strip_annotations(hit.chunk.text)}"
@@ -61,29 +91,10 @@ class LLMAnswerer:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LLMAnswerer":
-        from llama_index.llms.openai_like import OpenAILike
-
-        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
-        llm = OpenAILike(
-            model=settings.llm_model,
-            api_base=settings.llm_base_url,
-            api_key=api_key,
-            is_chat_model=True,
-            temperature=0.0,
-            timeout=settings.llm_timeout_s,
-            max_retries=1,
-        )
-        return cls(llm, settings.top_k)
+        return cls(make_llm(settings), settings.top_k)
 
     def generate(self, question: str, retrieved: list[RetrievedChunk]) -> str:
-        messages = [
-            ChatMessage(role="system", content=SYSTEM_PROMPT),
-            ChatMessage(role="user", content=f"资料：\n{format_sources(retrieved)}\n\n问题：{question}"),
-        ]
-        try:
-            return self.llm.chat(messages).message.content or ""
-        except Exception as error:  # network, auth and server errors all mean the same to the user
-            raise LLMError(f"大模型接口调用失败：{type(error).__name__}: {error}") from error
+        return chat(self.llm, SYSTEM_PROMPT, f"资料：\n{format_sources(retrieved)}\n\n问题：{question}")
 
     def run(self, query: QueryAnalysis, retrieved: list[RetrievedChunk], fallback: Answer) -> Answer:
         sources = retrieved[: self.max_sources]
@@ -107,18 +118,8 @@ class LLMAnswerer:
                 key = (item.chunk.doc_id, item.start)
                 if key not in by_span:
                     by_span[key] = len(citations) + 1
-                    citations.append(
-                        Citation(
-                            id=by_span[key],
-                            doc_id=item.chunk.doc_id,
-                            title=item.chunk.title,
-                            section=item.chunk.section_path,
-                            quote=item.quote,
-                            start=item.start,
-                            end=item.end,
-                            score=round(support_score(text, item.quote), 4),
-                        )
-                    )
+                    score = support_score(text, item.quote)
+                    citations.append(Citation.of(by_span[key], item.chunk, item.start, item.end, item.quote, score))
                 ids.append(by_span[key])
             sentences.append(AnswerSentence(text, tuple(ids)))
 
@@ -129,3 +130,31 @@ class LLMAnswerer:
         if dropped:
             answer.notes.append(f"已删除 {dropped} 句无法在所引资料中核实的内容。")
         return answer
+
+
+REWRITE_PROMPT = (
+    "你是企业标准的编写助手。把用户给出的条款改写为规范性条款语言（使用“应”“须”“不得”等），"
+    "只改措辞，不得增加、删除或改变任何事实、数字、时限和对象。只输出改写后的一句话。"
+)
+
+
+class ClauseRewriter:
+    """Pipeline stage for drafts: clause → normative wording, kept only if its sources still support it.
+
+    A rewrite that adds a fact or changes a figure fails `is_supported` against the quoted spans, so
+    the clause keeps the documents' own words and the draft notes which clause was not rewritten.
+    """
+
+    def __init__(self, llm: LLM) -> None:
+        self.llm = llm
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ClauseRewriter":
+        return cls(make_llm(settings))
+
+    def run(self, text: str, sources: list[str]) -> str | None:
+        """The rewritten clause, or None when the rewrite is not supported by `sources`."""
+        rewritten = _MARK.sub("", chat(self.llm, REWRITE_PROMPT, f"条款：{text}")).strip()
+        if not rewritten or not is_supported(rewritten, " ".join(sources)):
+            return None
+        return rewritten

@@ -80,6 +80,11 @@ class Citation:
     end: int
     score: float
 
+    @classmethod
+    def of(cls, number: int, chunk: "Chunk", start: int, end: int, quote: str, score: float) -> "Citation":
+        """Citation `[number]` of the span start:end (document offsets) inside `chunk`."""
+        return cls(number, chunk.doc_id, chunk.title, chunk.section_path, quote, start, end, round(score, 4))
+
 
 @dataclass(frozen=True)
 class AnswerSentence:

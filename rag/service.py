@@ -7,7 +7,7 @@ from functools import cached_property
 
 from rag.answer import ExtractiveAnswerer
 from rag.config import AnswerMode, RetrievalMode, Settings
-from rag.errors import InvalidQuestionError, LLMError
+from rag.errors import InvalidQuestionError
 from rag.evidence import EvidenceReranker, SentenceScorer
 from rag.index import ChunkIndex
 from rag.models import Answer, DocumentRecord, RetrievedChunk
@@ -88,8 +88,6 @@ class Assistant:
         extractive = self.extractive.run(analysis, retrieved)
         if (mode or self.settings.answer_mode) is AnswerMode.EXTRACTIVE or not extractive.covered:
             return extractive
-        if not self.settings.llm_configured:
-            raise LLMError("未配置大模型：请设置 RAG_LLM_BASE_URL 和 RAG_LLM_MODEL，或使用 extractive 模式。")
         from rag.llm import LLMAnswerer
 
         return LLMAnswerer.from_settings(self.settings).run(analysis, retrieved, fallback=extractive)

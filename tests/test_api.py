@@ -37,8 +37,8 @@ def test_ask_declines_uncovered_questions(client):
     assert "未涉及" in body["answer"] and body["closest_topics"]
 
 
-def test_ask_streams_server_sent_events(client):
-    with client.stream("POST", "/ask", json={"question": "應急預案包括哪些內容？", "stream": True}) as response:
+def read_events(client, path: str, payload: dict) -> list[tuple[str, dict]]:
+    with client.stream("POST", path, json=payload) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         events, current = [], None
         for line in response.iter_lines():
@@ -46,6 +46,11 @@ def test_ask_streams_server_sent_events(client):
                 current = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
                 events.append((current, json.loads(line.split(":", 1)[1])))
+    return events
+
+
+def test_ask_streams_server_sent_events(client):
+    events = read_events(client, "/ask", {"question": "應急預案包括哪些內容？", "stream": True})
     kinds = [kind for kind, _ in events]
     assert kinds[-1] == "done" and kinds.count("sentence") >= 1
     first = events[0][1]
@@ -105,3 +110,57 @@ def test_corrupt_index_is_reported_not_crashed(client_for, index_copy):
     assert health["status"] == "error" and "--rebuild" in health["detail"]
     response = client.post("/ask", json={"question": "应急预案"})
     assert response.status_code == 503 and "--rebuild" in response.json()["detail"]
+
+
+def test_draft_returns_cited_clauses_and_gap_report(client):
+    response = client.post("/draft", json={"topic": "客户服务标准"})
+    assert response.status_code == 200
+    body = response.json()
+    ids = {c["id"] for c in body["citations"]}
+    clauses = [c for s in body["sections"] for c in s["clauses"]]
+    assert clauses and all(c["citations"] and set(c["citations"]) <= ids for c in clauses)
+    assert "附则" in body["gaps"] and "【待补充：现有文档未覆盖】" in body["markdown"]
+
+
+def test_draft_downloads_as_docx_and_markdown(client):
+    import io
+
+    import docx
+
+    response = client.post("/draft", json={"topic": "应急预案管理规范", "format": "docx"})
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    headings = [p.text for p in docx.Document(io.BytesIO(response.content)).paragraphs if p.style.name == "Heading 1"]
+    assert "参考来源" in headings
+    markdown = client.post("/draft", json={"topic": "应急预案管理规范", "format": "markdown"})
+    assert markdown.headers["content-type"].startswith("text/markdown") and "## 参考来源" in markdown.text
+
+
+def test_draft_streams_progress_per_section(client):
+    events = read_events(client, "/draft", {"topic": "运营交付标准", "outline": ["目的", "内容与要求"], "stream": True})
+    assert [kind for kind, _ in events] == ["section", "section", "done"]
+    assert events[0][1]["section"] == "目的" and events[1][1]["done"] == 2 and events[1][1]["total"] == 2
+    assert [s["section"] for s in events[-1][1]["sections"]] == ["目的", "内容与要求"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"topic": "  "}, "主题不能为空"),
+        ({"topic": "客户服务标准", "outline": ["章程"]}, "可用的章节"),
+        ({"topic": "年假管理制度"}, "未覆盖"),
+        ({"topic": "年假管理制度", "stream": True}, "未覆盖"),
+        ({"topic": "客户服务标准", "format": "pdf"}, "format"),
+    ],
+)
+def test_bad_draft_requests_get_422_with_a_message(client, payload, message):
+    response = client.post("/draft", json=payload)
+    assert response.status_code == 422 and message in response.json()["detail"]
+
+
+def test_handbook_has_one_source_list_across_chapters(client):
+    body = client.post("/handbook", json={"title": "新员工运营手册", "topics": ["客户服务标准", "应急预案"]}).json()
+    assert [c["topic"] for c in body["chapters"]] == ["客户服务标准", "应急预案"]
+    assert "## 目录" in body["markdown"]
+    ids = [c["id"] for c in body["citations"]]
+    assert ids == list(range(1, len(ids) + 1))
+    assert client.post("/handbook", json={"title": "手册", "topics": []}).status_code == 422

@@ -74,3 +74,26 @@ def test_corrupt_index_names_the_fix(tmp_path):
     result = rag("ask", "应急预案", data_dir=data)
     assert result.returncode == 2 and "rag ingest --rebuild" in result.stderr
     assert settings_for(data).data_dir == data
+
+
+def test_draft_writes_markdown_and_docx_and_declines_uncovered_topics(corpus_index, tmp_path):
+    out = tmp_path / "drafts"
+    result = rag("draft", "客户服务标准", "--out", str(out), data_dir=corpus_index.data_dir)
+    assert result.returncode == 0, result.stderr
+    assert (out / "客户服务标准.md").read_text(encoding="utf-8").startswith("# 客户服务标准")
+    assert (out / "客户服务标准.docx").stat().st_size > 0
+    declined = rag("draft", "年假管理制度", "--out", str(out), data_dir=corpus_index.data_dir)
+    assert declined.returncode == 2 and declined.stderr.startswith("错误：") and len(declined.stderr.splitlines()) == 1
+    assert not (out / "年假管理制度.md").exists()
+
+
+def test_handbook_from_a_topics_file(corpus_index, tmp_path):
+    topics = tmp_path / "topics.txt"
+    topics.write_text("客户服务标准\n应急预案\n\n", encoding="utf-8")
+    out = tmp_path / "drafts"
+    result = rag(
+        "handbook", "新员工运营手册", "--topics-file", str(topics), "--out", str(out), data_dir=corpus_index.data_dir
+    )
+    assert result.returncode == 0, result.stderr
+    markdown = (out / "新员工运营手册.md").read_text(encoding="utf-8")
+    assert "第一章 客户服务标准" in markdown and "第二章 应急预案" in markdown

@@ -1,0 +1,71 @@
+"""Opt-in LLM rewording of draft clauses. A fake OpenAI-compatible endpoint stands in for the paid
+API; the last test uses a real endpoint when RAG_LLM_BASE_URL and RAG_LLM_MODEL are set."""
+
+import os
+import re
+
+import pytest
+from fastapi import FastAPI, Request
+
+from rag.config import Settings
+from rag.draft import Drafter, DraftSection
+from rag.llm import ClauseRewriter
+from rag.service import Assistant
+
+from .conftest import LiveServer
+from .test_draft import all_clauses
+
+
+def rewording_openai() -> FastAPI:
+    """Rewords a clause by prefixing 应; to clauses about 客户 it adds a time limit no source states."""
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> dict:
+        body = await request.json()
+        clause = re.search(r"条款：(.*)$", body["messages"][-1]["content"], re.S).group(1).strip()
+        content = clause + "，且须在3小时内回访客户。" if "客户" in clause else "应" + clause
+        message = {"role": "assistant", "content": content}
+        return {
+            "id": "fake",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def rewriter():
+    with LiveServer(rewording_openai()) as server:
+        settings = Settings(_env_file=None, llm_base_url=f"{server.url}/v1", llm_model="fake-model")
+        yield ClauseRewriter.from_settings(settings)
+
+
+def test_rewritten_clauses_are_kept_and_changed_figures_are_not(corpus_index, rewriter):
+    outline = (DraftSection.REQUIREMENTS,)
+    plain = Drafter(Assistant(corpus_index)).run("客户服务标准", outline)
+    reworded = Drafter(Assistant(corpus_index), rewriter).run("客户服务标准", outline)
+    plain_clauses = [c for part in plain.parts for c in part.clauses]
+    reworded_clauses = [c for part in reworded.parts for c in part.clauses]
+    invented = 0
+    for old, new in zip(plain_clauses, reworded_clauses, strict=True):
+        if old.options:  # options stay in the sources' words for the reviewer to choose
+            assert new == old
+        elif "客户" in old.text:  # the fake added a 3-hour limit: unsupported, so the quote stays
+            assert new.text == old.text
+            invented += 1
+        else:
+            assert new.text == "应" + old.text and new.citation_ids == old.citation_ids
+    assert invented and len(reworded.notes) == invented
+
+
+@pytest.mark.real_llm
+@pytest.mark.skipif(not os.environ.get("RAG_LLM_BASE_URL"), reason="no real LLM endpoint configured")
+def test_real_endpoint_rewrites_only_what_sources_support(corpus_index):
+    rewriter = ClauseRewriter.from_settings(Settings())
+    draft = Drafter(Assistant(corpus_index), rewriter).run("客户服务标准", (DraftSection.REQUIREMENTS,))
+    assert all(c.citation_ids for c in all_clauses(draft))
