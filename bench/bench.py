@@ -1,4 +1,5 @@
-"""Benchmark on the demo corpus: ingest (cold, re-run), server start, /ask latency over HTTP, RSS.
+"""Benchmark on the demo corpus: ingest (cold, re-run), server start, /ask latency and draft/handbook
+time over HTTP, RSS.
 
 Run: .venv/bin/python bench/bench.py   (prints figures; writes bench/out/bench.json)
 """
@@ -18,6 +19,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 RAG = [sys.executable, "-m", "rag.cli"]
+HANDBOOK_TOPICS = ["客户服务标准", "应急预案管理规范", "运营交付标准", "风险管理", "员工培训"]
 
 
 def free_port() -> int:
@@ -88,6 +90,16 @@ def main() -> None:
             figures["ask_p50_ms"] = statistics.median(latencies)
             figures["ask_p95_ms"] = percentile(latencies, 0.95)
             figures["ask_max_ms"] = max(latencies)
+
+            draft_times = []
+            for _ in range(3):
+                t = time.perf_counter()
+                client.post("/draft", json={"topic": "客户服务标准", "format": "docx"}).raise_for_status()
+                draft_times.append(time.perf_counter() - t)
+            figures["draft_docx_s"] = statistics.median(draft_times)
+            t = time.perf_counter()
+            client.post("/handbook", json={"title": "新员工运营手册", "topics": HANDBOOK_TOPICS, "format": "docx"})
+            figures["handbook_5_topics_s"] = time.perf_counter() - t
             figures["server_rss_mb"] = rss_mb(server.pid)
         finally:
             server.terminate()
