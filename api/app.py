@@ -1,26 +1,30 @@
-"""FastAPI app: POST /ask (JSON or SSE), POST /search, POST /draft, POST /handbook, GET /documents, GET /health.
+"""FastAPI app: POST /ask (JSON or SSE), /search, /draft, /handbook, the /documents routes, GET /health.
 
-The assistant is loaded once at start-up and warmed, and reloaded when the manifest changes, so a
-`rag ingest` run beside a live server is picked up by the next request. A broken index does not
-stop the server: /health reports it and the other endpoints answer 503 with the rebuild hint.
+The engine is loaded once at start-up and warmed, and reloaded when the manifest changes (see
+`api.state`). A broken index does not stop the server: /health reports it and the other endpoints
+answer 503 with the rebuild hint. Every endpoint that reads documents sees only those the caller's
+API key may read (see `rag.access`).
 """
 
 import asyncio
 import json
-import threading
+import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sse_starlette.sse import EventSourceResponse
 
+from api.auth import auth_dependencies, presented_key
+from api.documents import documents_router
 from api.schemas import (
     AskRequest,
     AskResponse,
-    DocumentOut,
     DraftFormat,
     DraftOut,
     DraftPartOut,
@@ -33,77 +37,61 @@ from api.schemas import (
     SearchRequest,
     SearchResponse,
 )
+from api.state import EngineHolder
+from rag.access import Access, InvalidGroupError, KeyRing
 from rag.config import AnswerMode, Settings
 from rag.draft import CitationRegistry, Draft, Drafter, Handbook, InvalidDraftError, TopicNotCoveredError, parse_outline
 from rag.errors import (
+    AuthenticationError,
+    DocumentNotFoundError,
     EmbedderMismatchError,
     EmptyIndexError,
     IndexCorruptError,
     InvalidQuestionError,
     LLMError,
+    PermissionDeniedError,
     RagError,
+    UploadRejectedError,
 )
 from rag.ingest import index_signature
 from rag.llm import ClauseRewriter
-from rag.manifest import MANIFEST_NAME
 from rag.service import Assistant
 
 _STATUS = {
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    DocumentNotFoundError: 404,
     InvalidQuestionError: 422,
     InvalidDraftError: 422,
+    InvalidGroupError: 422,
     TopicNotCoveredError: 422,
     EmptyIndexError: 503,
     IndexCorruptError: 503,
     EmbedderMismatchError: 503,
     LLMError: 502,
 }
-ERROR_RESPONSES = {code: {"model": ErrorOut} for code in (422, 502, 503)}
-
-
-class AssistantHolder:
-    """The loaded assistant, swapped for a fresh one when the index on disk has changed."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._assistant: Assistant | None = None
-        self._error: RagError | None = None
-        self._stamp: float | None = None
-
-    def _manifest_stamp(self) -> float | None:
-        path = self.settings.data_dir / MANIFEST_NAME
-        return path.stat().st_mtime if path.exists() else None
-
-    def get(self) -> Assistant:
-        stamp = self._manifest_stamp()
-        with self._lock:
-            if self._assistant is None or stamp != self._stamp:
-                self._stamp = stamp
-                try:
-                    assistant = Assistant(self.settings)
-                    if assistant.index.manifest.documents:
-                        self._check_signature(assistant)
-                    assistant.warm_up()
-                    self._assistant, self._error = assistant, None
-                except RagError as error:
-                    self._assistant, self._error = None, error
-            if self._error is not None:
-                raise self._error
-            assert self._assistant is not None
-            return self._assistant
-
-    def _check_signature(self, assistant: Assistant) -> None:
-        indexed, configured = assistant.index.manifest.embedder, index_signature(self.settings)
-        if indexed != configured:
-            raise EmbedderMismatchError(indexed, configured)
+ERROR_RESPONSES = {code: {"model": ErrorOut} for code in (401, 403, 422, 502, 503)}
+_MULTIPART_OVERHEAD = 1024 * 1024
+STATIC_DIR = Path(__file__).parent / "static"  # the web page: plain HTML, CSS and JS, no build step
+logger = logging.getLogger("rag.api")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    holder = AssistantHolder(settings)
+    holder = EngineHolder(settings)
+    keyring = KeyRing(settings.api_keys)
+    caller, admin = auth_dependencies(keyring)
+
+    def assistant(access: Access = Depends(caller)) -> Iterator[Assistant]:  # noqa: B008
+        with holder.reading() as engine:
+            yield Assistant(engine=engine, access=access)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if keyring.open:
+            logger.warning("未配置 API 密钥（RAG_API_KEYS）：服务对所有人开放读写，仅适合本机使用。")
+        else:
+            logger.info("已配置 %d 个 API 密钥，按访问组过滤文档。", len(keyring.keys))
         try:
             await asyncio.to_thread(holder.get)
         except RagError:
@@ -119,19 +107,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RagError)
     async def rag_error(_: Request, error: RagError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=_STATUS.get(type(error), 400))
+        status = error.status if isinstance(error, UploadRejectedError) else _STATUS.get(type(error), 400)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
+
+    @app.middleware("http")
+    async def refuse_oversized_uploads(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Refuse by Content-Length before reading a body no upload could legitimately need."""
+        limit = settings.max_upload_bytes * settings.max_upload_files + _MULTIPART_OVERHEAD
+        length = request.headers.get("content-length", "")
+        if request.method == "POST" and request.url.path == "/documents" and length.isdigit() and int(length) > limit:
+            detail = f"上传内容过大：{int(length) / 1024 / 1024:.1f} MB，上限 {limit / 1024 / 1024:.1f} MB。"
+            return JSONResponse({"detail": detail}, status_code=413)
+        return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         problems = "；".join(f"{'.'.join(map(str, e['loc'][1:])) or '请求体'}: {e['msg']}" for e in error.errors())
         return JSONResponse({"detail": f"请求格式不正确：{problems}"}, status_code=422)
 
-    def assistant() -> Assistant:
-        return holder.get()
-
     @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.post("/ask", response_model=AskResponse, responses=ERROR_RESPONSES, summary="提问，返回带引用的回答")
     def ask(body: AskRequest, rag: Assistant = Depends(assistant)):  # noqa: B008
@@ -163,27 +164,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def handbook(body: HandbookRequest, rag: Assistant = Depends(assistant)):  # noqa: B008
         return _draft_file(Drafter(rag).handbook(body.title, body.topics), body.format)
 
-    @app.get("/documents", response_model=list[DocumentOut], responses=ERROR_RESPONSES, summary="已索引的文档")
-    def documents(rag: Assistant = Depends(assistant)) -> list[DocumentOut]:  # noqa: B008
-        return [DocumentOut.from_record(r) for r in rag.documents()]
-
     @app.get("/health", response_model=HealthOut, summary="服务状态")
-    def health() -> HealthOut:
+    def health(key: str | None = Depends(presented_key)) -> HealthOut:
         vector_store = settings.chroma_url or f"embedded:{settings.data_dir / 'chroma'}"
-        base = {"vector_store": vector_store, "llm_configured": settings.llm_configured}
+        base = {
+            "vector_store": vector_store,
+            "llm_configured": settings.llm_configured,
+            "auth": "open" if keyring.open else "api-key",
+        }
         try:
-            rag = holder.get()
+            engine = holder.get()
         except RagError as error:
             return HealthOut(status="error", detail=str(error), **base)
-        manifest = rag.index.manifest
-        return HealthOut(
-            status="ok" if manifest.documents else "empty",
-            documents=len(manifest.documents),
-            chunks=manifest.chunk_count,
-            embedder=manifest.embedder or index_signature(settings),
-            **base,
-        )
+        manifest = engine.index.manifest
+        status = "ok" if manifest.documents else "empty"
+        counts = {}
+        try:
+            access = keyring.authenticate(key)
+            readable = Assistant(engine=engine, access=access).documents()
+            counts = {
+                "documents": len(readable),
+                "chunks": sum(len(r.chunk_ids) for r in readable),
+                "can_manage": access.admin,
+            }
+        except AuthenticationError:
+            pass  # without a valid key the counts are not shown
+        return HealthOut(status=status, embedder=manifest.embedder or index_signature(settings), **counts, **base)
 
+    app.include_router(documents_router(holder, caller, admin, assistant))
     return app
 
 

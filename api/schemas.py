@@ -105,28 +105,56 @@ class SearchResponse(BaseModel):
 class DocumentOut(BaseModel):
     doc_id: str
     title: str
-    source: str
-    content_hash: str
+    source: str = Field(description="导入时的文件路径或上传的文件名")
+    format: str = Field(description="txt、md、html、pdf 或 docx")
+    content_hash: str = Field(description="抽取后正文的 SHA-256")
     chunks: int
+    chars: int
+    groups: list[str] = Field(description="可查阅该文档的访问组")
+    revision: int = Field(description="内容每变化一次加 1")
+    version: str | None = Field(None, description="文档版本（上传时填写或文中写明）")
+    effective_date: str | None = Field(None, description="生效日期（上传时填写或文中写明）")
     indexed_at: str
 
     @classmethod
     def from_record(cls, record: DocumentRecord) -> "DocumentOut":
-        return cls(
-            doc_id=record.doc_id,
-            title=record.title,
-            source=record.source,
-            content_hash=record.content_hash,
-            chunks=len(record.chunk_ids),
-            indexed_at=record.indexed_at,
-        )
+        fields = {name: getattr(record, name) for name in cls.model_fields if hasattr(record, name)}
+        return cls(**fields | {"chunks": len(record.chunk_ids), "groups": list(record.groups)})
+
+
+class DocumentTextOut(BaseModel):
+    doc_id: str
+    title: str
+    text: str = Field(description="抽取后的全文；引用的 start/end 即此文本中的字符位置")
+
+
+class FailedFile(BaseModel):
+    file: str
+    reason: str
+
+
+class IngestOut(BaseModel):
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    failed: list[FailedFile] = Field(description="跳过的文件及原因；其余文件照常导入")
+    chunks_embedded: int
+    chunks_reused: int
+    documents: list[DocumentOut] = Field(description="本次新增、更新或未变的文档")
+    took_ms: float
+
+
+class RemoveOut(BaseModel):
+    removed: list[str]
 
 
 class HealthOut(BaseModel):
     status: str = Field(description="ok、empty（尚未导入文档）或 error")
     detail: str | None = None
-    documents: int = 0
-    chunks: int = 0
+    auth: str = Field(description="open（未配置密钥，任何人可读写）或 api-key")
+    documents: int | None = Field(None, description="调用者可查阅的文档数（配置了密钥而未提供时不给出）")
+    chunks: int | None = None
+    can_manage: bool | None = Field(None, description="调用者的密钥能否上传、替换、删除文档")
     embedder: str = ""
     vector_store: str = ""
     llm_configured: bool = False

@@ -41,6 +41,23 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def handbook_docx(revision: str) -> bytes:
+    """A 30-section Word handbook; `revision` changes one clause, as a monthly update does."""
+    import io
+
+    from docx import Document
+
+    document = Document()
+    document.add_heading("仓储作业手册", level=0)
+    for n in range(1, 31):
+        document.add_heading(f"第{n}条 作业要求", level=1)
+        limit = revision if n == 7 else "两小时内"
+        document.add_paragraph(f"第{n}号作业单须在{limit}完成复核，复核记录保存三年，逾期由值班主管登记原因。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -100,6 +117,11 @@ def main() -> None:
             t = time.perf_counter()
             client.post("/handbook", json={"title": "新员工运营手册", "topics": HANDBOOK_TOPICS, "format": "docx"})
             figures["handbook_5_topics_s"] = time.perf_counter() - t
+            for name, revision in (("upload_docx_30_sections_s", "两小时内"), ("replace_docx_1_changed_s", "一小时内")):
+                t = time.perf_counter()
+                files = {"files": ("仓储作业手册.docx", handbook_docx(revision))}
+                client.post("/documents", files=files).raise_for_status()
+                figures[name] = time.perf_counter() - t
             figures["server_rss_mb"] = rss_mb(server.pid)
         finally:
             server.terminate()

@@ -1,4 +1,4 @@
-"""`rag` command line: ingest, ask, search, list, draft, handbook, eval, serve.
+"""`rag` command line: ingest, remove, list, ask, search, draft, handbook, eval, serve.
 
 Heavy modules are imported inside the commands that need them, so `rag ingest` on an unchanged
 corpus returns in well under a second. Errors a user can act on print as one line, exit code 2.
@@ -40,16 +40,38 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _parse_date(value: str | None) -> str | None:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} 不是日期，格式为 YYYY-MM-DD") from None
+
+
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="文件或目录（.txt/.md），目录递归读取")],
+    paths: Annotated[list[Path], typer.Argument(help="文件或目录（.txt/.md/.html/.pdf/.docx），目录递归读取")],
     rebuild: Annotated[bool, typer.Option(help="清空索引后重建（索引损坏或更换模型时）")] = False,
+    groups: Annotated[str | None, typer.Option(help="访问组，逗号分隔，如 public,hr；不填则沿用或默认")] = None,
+    version: Annotated[str | None, typer.Option(help="文档版本，如 V2.1；不填则取文中写明的")] = None,
+    effective_date: Annotated[
+        str | None, typer.Option(help="生效日期 YYYY-MM-DD；不填则取文中写明的", callback=_parse_date)
+    ] = None,
 ) -> None:
-    """导入文档：清洗、切分、向量化并建立索引；未变化的文档会被跳过。"""
-    from rag.ingest import Ingestor
+    """导入文档：清洗、切分、向量化并建立索引；未变化的文档会被跳过，变化的文档整体替换旧版本。"""
+    from rag.access import validate_groups
+    from rag.ingest import IngestOptions, Ingestor
 
     with user_errors(), _progress() as on_progress:
-        report = Ingestor(_settings(), progress=on_progress).run(paths, rebuild=rebuild)
+        options = IngestOptions(
+            groups=validate_groups(groups.split(",")) if groups else None,
+            version=version,
+            effective_date=effective_date,
+        )
+        report = Ingestor(_settings(), progress=on_progress).run(paths, rebuild=rebuild, options=options)
     console.print(
         f"新增 {len(report.added)}，更新 {len(report.updated)}，未变 {len(report.unchanged)}，"
         f"失败 {len(report.failed)}；向量化 {report.chunks_embedded} 段，复用 {report.chunks_reused} 段；"
@@ -61,10 +83,29 @@ def ingest(
         raise typer.Exit(1)
 
 
+@app.command()
+def remove(doc_ids: Annotated[list[str], typer.Argument(help="文档 ID（见 rag list）")]) -> None:
+    """删除文档：其段落、向量和原文一并从索引移除。"""
+    from rag.ingest import Ingestor
+
+    with user_errors():
+        report = Ingestor(_settings()).remove(doc_ids)
+    console.print(f"已删除 {len(report.removed)} 个文档：{'、'.join(report.removed)}")
+
+
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on a terminal; elsewhere (logs, CI) one line per step."""
+    if not errors.is_terminal:
+
+        def log(stage: str, done: int, total: int) -> None:
+            sys.stderr.write(f"{STAGE_NAMES.get(stage, stage)} {done}/{total}\n")
+            sys.stderr.flush()
+
+        yield log
+        return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as progress:
+    with Progress(*columns, console=errors, transient=True) as progress:
         tasks: dict[str, int] = {}
 
         def update(stage: str, done: int, total: int) -> None:
@@ -127,17 +168,33 @@ def search(
 
 
 @app.command("list")
-def list_documents() -> None:
+def list_documents(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（含来源与哈希）")] = False) -> None:
     """列出已索引的文档。"""
     from rag.manifest import load_manifest
 
     with user_errors():
         manifest = load_manifest(_settings().data_dir)
-    table = Table(title=f"已索引文档（{len(manifest.documents)}）")
-    for column in ("文档 ID", "标题", "段落数", "索引时间", "来源"):
+    records = sorted(manifest.documents.values(), key=lambda r: r.doc_id)
+    if as_json:
+        rows = [asdict(r) | {"chunks": len(r.chunk_ids)} for r in records]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"已索引文档（{len(records)}）")
+    table.add_column("文档 ID", no_wrap=True)
+    for column in ("标题", "格式", "段落", "访问组", "版本", "生效日期", "修订", "索引时间"):
         table.add_column(column, overflow="fold")
-    for record in sorted(manifest.documents.values(), key=lambda r: r.doc_id):
-        table.add_row(record.doc_id, record.title, str(len(record.chunk_ids)), record.indexed_at, record.source)
+    for r in records:
+        table.add_row(
+            r.doc_id,
+            r.title,
+            r.format,
+            str(len(r.chunk_ids)),
+            ",".join(r.groups),
+            r.version or "—",
+            r.effective_date or "—",
+            str(r.revision),
+            r.indexed_at,
+        )
     console.print(table)
 
 

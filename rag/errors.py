@@ -35,3 +35,24 @@ class LLMError(RagError):
 
 class InvalidQuestionError(RagError):
     pass
+
+
+class DocumentNotFoundError(RagError):
+    def __init__(self, doc_ids: list[str]) -> None:
+        super().__init__(f"没有这些文档：{'、'.join(doc_ids)}。用 `rag list` 或 GET /documents 查看已索引的文档 ID。")
+
+
+class AuthenticationError(RagError):
+    """No API key, or one the service does not know."""
+
+
+class PermissionDeniedError(RagError):
+    """A known key asking for something its groups or role do not allow."""
+
+
+class UploadRejectedError(RagError):
+    """An upload over the size or count limits; nothing of it is indexed."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status

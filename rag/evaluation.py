@@ -228,7 +228,7 @@ class Evaluator:
             for label in item.relevant
             if not any(label.matches(c) for c in chunks)
         ]
-        assistant.warm_up()
+        assistant.engine.warm_up()
         results = []
         for item in items:
             started = time.perf_counter()

@@ -1,18 +1,24 @@
 """The index: dense vectors in Chroma, a jieba BM25 index beside it, and the chunk store.
 
 Layout under `data_dir`:
-- `chroma/`: the embedded Chroma store (unless `RAG_CHROMA_URL` points at a server). Vectors only
-  carry the chunk id and document id; they are reused whenever a chunk's id, hence its content, is
-  unchanged.
-- `docstore.json`: llama-index's document store of chunk nodes, the canonical chunk text/offsets.
-- `bm25/`: llama-index's BM25Retriever (bm25s) over jieba tokens joined by spaces.
-- `manifest.json`: written last, the commit point (see `rag.manifest`).
+- `chroma/`: the embedded Chroma store (unless `RAG_CHROMA_URL` points at a server). Vectors carry
+  the chunk id and document id; they are reused whenever a chunk's id, hence its content, is unchanged.
+- `snapshots/<generation>/`: llama-index's document store of chunk nodes (`docstore.json`, the
+  canonical chunk text and offsets) and its BM25Retriever over jieba tokens (`bm25/`). A write
+  makes a new generation; it never changes one that readers may be using.
+- `texts/<content hash>.txt`: each document's text as extracted, for display and citation.
+- `manifest.json`: names the current generation; replacing it atomically is the commit point.
+
+A write goes: new vectors into Chroma (invisible, since no committed chunk names them) → new
+snapshot → manifest → delete the replaced vectors. A reader therefore sees the old state or the
+new one, never a mix. A process killed in between leaves `ingest.pending`; the next writer, under
+the same file lock, deletes what the committed manifest does not name.
 """
 
-import math
 import shutil
-from collections.abc import Callable, Sequence
-from functools import cached_property
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
@@ -20,24 +26,42 @@ import numpy as np
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.storage.docstore import SimpleDocumentStore
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.config import Settings
 from rag.errors import IndexCorruptError
-from rag.manifest import MANIFEST_NAME, Manifest, load_manifest, save_manifest
-from rag.models import Chunk
+from rag.manifest import MANIFEST_NAME, Manifest, load_manifest, save_manifest, write_atomic, writer_lock
+from rag.models import Chunk, DocumentRecord
 from rag.normalize import normalize
 from rag.tokenize import Tokenizer
 
 DOCSTORE_NAME = "docstore.json"
 BM25_DIR = "bm25"
 CHROMA_DIR = "chroma"
+SNAPSHOTS_DIR = "snapshots"
+TEXTS_DIR = "texts"
+PENDING_NAME = "ingest.pending"
 BM25_TOKEN_PATTERN = r"(?u)\S+"  # our jieba tokens, already split by spaces
 
 Progress = Callable[[int, int], None]
+CommitGuard = Callable[[], AbstractContextManager[object]]
+
+
+def snapshot_dir(data_dir: Path, generation: int) -> Path:
+    return data_dir / SNAPSHOTS_DIR / f"{generation:08d}"
+
+
+def text_path(data_dir: Path, content_hash: str) -> Path:
+    return data_dir / TEXTS_DIR / f"{content_hash}.txt"
+
+
+def doc_filter(doc_ids: frozenset[str]) -> MetadataFilters:
+    """One metadata filter, applied by Chroma and by the BM25 retriever alike."""
+    return MetadataFilters(filters=[MetadataFilter(key="doc_id", value=sorted(doc_ids), operator=FilterOperator.IN)])
 
 
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
@@ -60,7 +84,14 @@ def chunk_to_node(chunk: Chunk) -> TextNode:
         start_char_idx=chunk.start,
         end_char_idx=chunk.end,
         metadata={"doc_id": chunk.doc_id, "title": chunk.title, "section": list(chunk.section)},
+        relationships=_source(chunk.doc_id),
     )
+
+
+def _source(doc_id: str) -> dict[NodeRelationship, RelatedNodeInfo]:
+    """The node's source document. llama-index writes its id as the `doc_id` metadata of every
+    store it adds the node to (Chroma, BM25), overwriting ours, so it must be our document id."""
+    return {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc_id)}
 
 
 def node_to_chunk(node: TextNode) -> Chunk:
@@ -95,13 +126,23 @@ class ChunkIndex:
     # -- reading ------------------------------------------------------------------------------
 
     def load(self) -> "ChunkIndex":
+        try:
+            return self._load()
+        except FileNotFoundError:  # a writer pruned our generation between two reads: read again
+            return self._load()
+
+    def _load(self) -> "ChunkIndex":
         self.manifest = load_manifest(self.data_dir)
+        self.chunks, self.bm25 = {}, None
         if not self.manifest.documents:
             return self
+        snapshot = snapshot_dir(self.data_dir, self.manifest.generation)
+        if not snapshot.is_dir() and load_manifest(self.data_dir).generation != self.manifest.generation:
+            raise FileNotFoundError(snapshot)
         try:
-            docstore = SimpleDocumentStore.from_persist_path(str(self.data_dir / DOCSTORE_NAME))
+            docstore = SimpleDocumentStore.from_persist_path(str(snapshot / DOCSTORE_NAME))
             self.chunks = {node_id: node_to_chunk(node) for node_id, node in docstore.docs.items()}
-            self.bm25 = BM25Retriever.from_persist_dir(str(self.data_dir / BM25_DIR), show_progress=False)
+            self.bm25 = BM25Retriever.from_persist_dir(str(snapshot / BM25_DIR), show_progress=False)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise IndexCorruptError(self.data_dir, f"{type(error).__name__}: {error}") from error
         expected = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
@@ -131,21 +172,57 @@ class ChunkIndex:
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         return [self.chunks[c] for c in chunk_ids if c in self.chunks]
 
-    @cached_property
-    def document_frequencies(self) -> dict[str, int]:
-        """Chunks per BM25 term: the corpus vocabulary."""
+    def text_of(self, record: DocumentRecord) -> str:
+        try:
+            return text_path(self.data_dir, record.content_hash).read_text(encoding="utf-8")
+        except OSError as error:
+            raise IndexCorruptError(self.data_dir, f"{record.doc_id} 的原文缺失") from error
+
+    def frequencies_within(self, doc_ids: frozenset[str] | None) -> dict[str, int]:
+        """Chunks per BM25 term, counting only chunks of `doc_ids` (None: all), so that the
+        vocabulary a reader's questions are judged against holds no word of a document they may not read."""
         if self.bm25 is None:
             return {}
-        counts = np.diff(self.bm25.bm25.scores["indptr"])
-        return {token: int(counts[i]) for token, i in self.bm25.bm25.vocab_dict.items() if i < len(counts)}
+        scores = self.bm25.bm25.scores
+        indptr, rows = scores["indptr"], scores["indices"]
+        if doc_ids is None:
+            counts = np.diff(indptr)
+        else:
+            readable = np.array([entry["doc_id"] in doc_ids for entry in self.bm25.corpus], dtype=np.int64)
+            running = np.concatenate(([0], np.cumsum(readable[rows])))
+            counts = running[indptr[1:]] - running[indptr[:-1]]
+        vocab = self.bm25.bm25.vocab_dict
+        return {token: int(counts[i]) for token, i in vocab.items() if i < len(counts) and counts[i]}
 
-    def idf(self, term: str) -> float:
-        """BM25's idf of a normalised term; a term absent from the corpus gets the highest value."""
-        total = len(self.chunks)
-        df = self.document_frequencies.get(term, 0)
-        return math.log((total - df + 0.5) / (df + 0.5) + 1.0)
+    def chunk_count_within(self, doc_ids: frozenset[str] | None) -> int:
+        if doc_ids is None:
+            return len(self.chunks)
+        return sum(len(r.chunk_ids) for d, r in self.manifest.documents.items() if d in doc_ids)
 
     # -- writing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator["ChunkIndex"]:
+        """One writer at a time across processes; what a killed writer left half done is undone first.
+
+        The caller then `load()`s the committed state, or `clear()`s it to rebuild.
+        """
+        with writer_lock(self.data_dir):
+            if (self.data_dir / PENDING_NAME).exists():
+                self._recover()
+            yield self
+
+    def _recover(self) -> None:
+        try:
+            self.manifest = load_manifest(self.data_dir)
+        except IndexCorruptError:
+            return  # only a rebuild helps; `clear()` removes everything anyway
+        committed = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
+        stored = self.collection.get(include=[])["ids"]
+        if orphans := [cid for cid in stored if cid not in committed]:
+            self.collection.delete(ids=orphans)
+        self._prune(keep_previous=False)
+        (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
     def existing_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         if not chunk_ids:
@@ -153,63 +230,85 @@ class ChunkIndex:
         found = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
         return {cid: list(vec) for cid, vec in zip(found["ids"], found["embeddings"], strict=True)}
 
-    def write(
+    def stage_vectors(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Store vectors ahead of the commit; until then no committed chunk names them, so no query sees them."""
+        write_atomic(self.data_dir / PENDING_NAME, "")
+        nodes = []
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            node = chunk_to_node(chunk)
+            node.metadata = {"doc_id": chunk.doc_id}
+            node.embedding = list(vector)
+            nodes.append(node)
+        self.vector_store.add(nodes)
+
+    def commit(
         self,
         manifest: Manifest,
         chunks: dict[str, Chunk],
-        vectors: dict[str, list[float]],
+        texts: dict[str, str],
         removed_ids: set[str],
+        guard: CommitGuard = nullcontext,
     ) -> None:
-        """Commit a new state: vectors first, then chunk store and BM25, the manifest last."""
-        if removed_ids:
-            self.collection.delete(ids=sorted(removed_ids))
-        if vectors:
-            nodes = []
-            for cid, vector in vectors.items():
-                node = chunk_to_node(chunks[cid])
-                node.metadata = {"doc_id": chunks[cid].doc_id}
-                node.embedding = vector
-                nodes.append(node)
-            self.vector_store.add(nodes)
+        """Make `manifest` the visible state: new snapshot and texts first, the manifest last.
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        `guard` is held around the switch and the deletion of replaced vectors, so a server can keep
+        its own queries from running on the old state while its vectors go (see `api.state`).
+        """
+        write_atomic(self.data_dir / PENDING_NAME, "")
+        for content_hash, text in texts.items():
+            path = text_path(self.data_dir, content_hash)
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, text)
+        manifest.generation = self.manifest.generation + 1
+        snapshot = snapshot_dir(self.data_dir, manifest.generation)
+        shutil.rmtree(snapshot, ignore_errors=True)
+        snapshot.mkdir(parents=True)
         docstore = SimpleDocumentStore()
         docstore.add_documents([chunk_to_node(c) for c in chunks.values()])
-        docstore.persist(str(self.data_dir / DOCSTORE_NAME))
-        self._write_bm25(list(chunks.values()))
-        save_manifest(self.data_dir, manifest)
-        self.manifest, self.chunks = manifest, chunks
-        self.__dict__.pop("document_frequencies", None)
-        self.bm25 = (
-            BM25Retriever.from_persist_dir(str(self.data_dir / BM25_DIR), show_progress=False) if chunks else None
-        )
+        docstore.persist(str(snapshot / DOCSTORE_NAME))
+        self._write_bm25(list(chunks.values()), snapshot / BM25_DIR)
+        with guard():
+            save_manifest(self.data_dir, manifest)
+            if removed_ids:
+                self.collection.delete(ids=sorted(removed_ids))
+        self.load()
+        self._prune(keep_previous=True)
+        (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
-    def _write_bm25(self, chunks: list[Chunk]) -> None:
-        target = self.data_dir / BM25_DIR
-        staging = self.data_dir / (BM25_DIR + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        if chunks:
-            nodes = [
-                TextNode(
-                    id_=c.chunk_id,
-                    text=" ".join(self.tokenizer.tokens(match_text(c, self.settings.normalize))) or "_",
-                    metadata={"doc_id": c.doc_id},
-                    excluded_embed_metadata_keys=["doc_id"],
-                )
-                for c in chunks
-            ]
-            retriever = BM25Retriever(
-                nodes=nodes,
-                skip_stemming=True,
-                language=None,
-                token_pattern=BM25_TOKEN_PATTERN,
-                similarity_top_k=self.settings.candidates,
+    def _prune(self, keep_previous: bool) -> None:
+        """Remove snapshots and texts the manifest no longer names (a reader may still be opening the previous one)."""
+        keep = {self.manifest.generation, self.manifest.generation - 1 if keep_previous else -1}
+        for path in (self.data_dir / SNAPSHOTS_DIR).glob("*"):
+            if not (path.name.isdigit() and int(path.name) in keep):
+                shutil.rmtree(path, ignore_errors=True)
+        named = {r.content_hash for r in self.manifest.documents.values()}
+        for path in (self.data_dir / TEXTS_DIR).glob("*"):
+            if path.stem not in named:
+                path.unlink(missing_ok=True)
+
+    def _write_bm25(self, chunks: list[Chunk], target: Path) -> None:
+        if not chunks:
+            target.mkdir(parents=True)
+            return
+        nodes = [
+            TextNode(
+                id_=c.chunk_id,
+                text=" ".join(self.tokenizer.tokens(match_text(c, self.settings.normalize))) or "_",
+                metadata={"doc_id": c.doc_id},
+                relationships=_source(c.doc_id),
+                excluded_embed_metadata_keys=["doc_id"],
             )
-            retriever.persist(str(staging), show_progress=False)
-        else:
-            staging.mkdir(parents=True)
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+            for c in chunks
+        ]
+        retriever = BM25Retriever(
+            nodes=nodes,
+            skip_stemming=True,
+            language=None,
+            token_pattern=BM25_TOKEN_PATTERN,
+            similarity_top_k=self.settings.candidates,
+        )
+        retriever.persist(str(target), show_progress=False)
 
     def clear(self) -> None:
         """Forget everything: the `--rebuild` path after corruption or an embedder change."""
@@ -223,7 +322,7 @@ class ChunkIndex:
             SharedSystemClient.clear_system_cache()
             shutil.rmtree(self.data_dir / CHROMA_DIR, ignore_errors=True)
         self._collection = None
-        for name in (DOCSTORE_NAME, MANIFEST_NAME):
-            (self.data_dir / name).unlink(missing_ok=True)
-        shutil.rmtree(self.data_dir / BM25_DIR, ignore_errors=True)
+        (self.data_dir / MANIFEST_NAME).unlink(missing_ok=True)
+        for name in (SNAPSHOTS_DIR, TEXTS_DIR):
+            shutil.rmtree(self.data_dir / name, ignore_errors=True)
         self.manifest, self.chunks, self.bm25 = Manifest(normalize=self.settings.normalize), {}, None

@@ -1,23 +1,40 @@
 """Ingest pipeline: load → clean → chunk → embed → index, skipping what has not changed.
 
-A document whose content hash matches the manifest is not read further; a changed document is
-re-chunked, and only chunks whose content-derived id is new are embedded. The unchanged check
-imports nothing heavy, so re-running ingest on an unchanged corpus takes well under a second.
+A document whose content hash and stated metadata match the manifest is not read further, and
+that check imports nothing heavy, so re-running ingest on an unchanged corpus takes well under a
+second. A changed document is re-chunked, only chunks whose content-derived id is new are embedded,
+and its old chunks are replaced in one commit (see `rag.index`). Removing documents is the same
+commit with nothing added.
 """
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import EmbedderKind, Settings
-from rag.errors import DocumentError, EmbedderMismatchError
+from rag.docmeta import stated_effective_date, stated_version
+from rag.errors import DocumentError, DocumentNotFoundError, EmbedderMismatchError
 from rag.load import discover, load_file
-from rag.manifest import Manifest, load_manifest
+from rag.manifest import Manifest, load_manifest, save_manifest
 from rag.models import DocumentRecord, SourceDocument
 
+if TYPE_CHECKING:
+    from rag.index import ChunkIndex, CommitGuard
+
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What the uploader states for the documents of one call; None keeps what is recorded or stated."""
+
+    groups: tuple[str, ...] | None = None
+    version: str | None = None
+    effective_date: str | None = None  # ISO date
 
 
 @dataclass
@@ -26,7 +43,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path or name, reason)
     chunks_embedded: int = 0
     chunks_reused: int = 0
     seconds: float = 0.0
@@ -45,104 +62,190 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+def _record_for(
+    document: SourceDocument, old: DocumentRecord | None, options: IngestOptions, default_groups: tuple[str, ...]
+) -> DocumentRecord:
+    """The manifest entry `document` would get; chunk ids, title and time are filled in when it is indexed."""
+    same_text = old is not None and old.content_hash == document.content_hash
+    return DocumentRecord(
+        doc_id=document.doc_id,
+        title=old.title if old else "",
+        source=document.source,
+        content_hash=document.content_hash,
+        chunk_ids=old.chunk_ids if old else (),
+        indexed_at=old.indexed_at if old else "",
+        groups=options.groups or (old.groups if old else default_groups),
+        revision=(old.revision if same_text else old.revision + 1) if old else 1,
+        version=options.version or (old.version if same_text else stated_version(document.text)),
+        effective_date=options.effective_date
+        or (old.effective_date if same_text else stated_effective_date(document.text)),
+        format=document.format,
+        chars=len(document.text),
+    )
+
+
 class Ingestor:
-    def __init__(self, settings: Settings, progress: ProgressCallback = _no_progress) -> None:
+    """Pipeline stage: files or loaded documents → committed index state, with a report.
+
+    `guard` is held around each commit's switch (see `ChunkIndex.commit`).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        progress: ProgressCallback = _no_progress,
+        guard: "CommitGuard" = nullcontext,
+    ) -> None:
         self.settings = settings
         self.progress = progress
+        self.guard = guard
 
-    def run(self, paths: list[Path], rebuild: bool = False) -> IngestReport:
-        started = time.perf_counter()
-        report = IngestReport()
-        documents: list[SourceDocument] = []
+    def run(self, paths: list[Path], rebuild: bool = False, options: IngestOptions | None = None) -> IngestReport:
+        documents, failed = [], []
         files = discover(paths)
         for number, path in enumerate(files, 1):
             try:
                 documents.append(load_file(path))
             except DocumentError as error:
-                report.failed.append((str(path), str(error)))
+                failed.append((str(path), str(error)))
             self.progress("load", number, len(files))
+        return self.ingest(documents, failed, rebuild, options)
 
-        manifest = Manifest(normalize=self.settings.normalize) if rebuild else load_manifest(self.settings.data_dir)
+    def ingest(
+        self,
+        documents: list[SourceDocument],
+        failed: list[tuple[str, str]] | None = None,
+        rebuild: bool = False,
+        options: IngestOptions | None = None,
+    ) -> IngestReport:
+        options = options or IngestOptions()
+        started = time.perf_counter()
+        report = IngestReport(failed=list(failed or []))
+        unique: dict[str, SourceDocument] = {}
+        for document in documents:
+            if first := unique.get(document.doc_id):
+                report.failed.append((document.source, f"与 {first.source} 的文档 ID“{document.doc_id}”相同，已跳过"))
+            else:
+                unique[document.doc_id] = document
+        manifest = Manifest() if rebuild else load_manifest(self.settings.data_dir)
+        self._check_signature(manifest)
+        if rebuild or any(self._differs(d, manifest, options) for d in unique.values()):
+            self._write(list(unique.values()), rebuild, options, report)
+        else:
+            report.unchanged.extend(unique)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, doc_ids: list[str]) -> IngestReport:
+        """Take documents out of the index in one commit; unknown ids change nothing."""
+        started = time.perf_counter()
+        report = IngestReport()
+        index = self._open_index()
+        with index.writing():
+            index.load()
+            if unknown := [d for d in doc_ids if d not in index.manifest.documents]:
+                raise DocumentNotFoundError(unknown)
+            documents = {d: r for d, r in index.manifest.documents.items() if d not in doc_ids}
+            removed = {cid for d in doc_ids for cid in index.manifest.documents[d].chunk_ids}
+            chunks = {cid: c for cid, c in index.chunks.items() if cid not in removed}
+            new_manifest = replace(index.manifest, documents=documents)
+            index.commit(new_manifest, chunks, {}, removed, self.guard)
+        report.removed = list(dict.fromkeys(doc_ids))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _check_signature(self, manifest: Manifest) -> None:
         signature = index_signature(self.settings)
         if manifest.documents and manifest.embedder != signature:
             raise EmbedderMismatchError(manifest.embedder, signature)
 
-        changed = []
-        for document in documents:
-            record = manifest.documents.get(document.doc_id)
-            if record is not None and record.content_hash == document.content_hash:
-                report.unchanged.append(document.doc_id)
-            else:
-                (report.updated if record else report.added).append(document.doc_id)
-                changed.append(document)
-        if changed or rebuild:
-            self._index(changed, manifest, signature, rebuild, report)
-        report.seconds = time.perf_counter() - started
-        return report
+    def _differs(self, document: SourceDocument, manifest: Manifest, options: IngestOptions) -> bool:
+        old = manifest.documents.get(document.doc_id)
+        if old is None:
+            return True
+        new = _record_for(document, old, options, tuple(self.settings.default_groups))
+        return replace(new, source=old.source) != old
 
-    def _index(
-        self,
-        changed: list[SourceDocument],
-        manifest: Manifest,
-        signature: str,
-        rebuild: bool,
-        report: IngestReport,
+    def _open_index(self) -> "ChunkIndex":
+        from rag.index import ChunkIndex
+        from rag.tokenize import Tokenizer
+
+        return ChunkIndex(self.settings, Tokenizer(self.settings.user_dict))
+
+    def _write(
+        self, documents: list[SourceDocument], rebuild: bool, options: IngestOptions, report: IngestReport
     ) -> None:
         from rag.chunk import Chunker
         from rag.clean import Cleaner
         from rag.embed import make_embedder
-        from rag.index import ChunkIndex, match_text
-        from rag.tokenize import Tokenizer
+        from rag.index import match_text
 
-        tokenizer = Tokenizer(self.settings.user_dict)
-        index = ChunkIndex(self.settings, tokenizer)
-        if rebuild:
-            index.clear()
-        else:
-            index.load()
-        cleaner = Cleaner()
-        chunker = Chunker(tokenizer, self.settings.chunk_max_tokens, self.settings.chunk_overlap_tokens)
+        index = self._open_index()
+        with index.writing():
+            if rebuild:
+                index.clear()
+            else:
+                index.load()
+            self._check_signature(index.manifest)  # another writer may have committed meanwhile
+            if not (rebuild or any(self._differs(d, index.manifest, options) for d in documents)):
+                report.unchanged.extend(d.doc_id for d in documents)
+                return
+            cleaner = Cleaner()
+            chunker = Chunker(index.tokenizer, self.settings.chunk_max_tokens, self.settings.chunk_overlap_tokens)
+            chunks = dict(index.chunks)
+            records = dict(index.manifest.documents)
+            removed_ids: set[str] = set()
+            new_ids: list[str] = []
+            texts: dict[str, str] = {}
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            for number, document in enumerate(documents, 1):
+                old = records.get(document.doc_id)
+                record = _record_for(document, old, options, tuple(self.settings.default_groups))
+                if old is not None and old.content_hash == document.content_hash:
+                    if replace(record, source=old.source) != old:  # groups, version or date changed
+                        records[document.doc_id] = replace(record, indexed_at=now)
+                        report.updated.append(document.doc_id)
+                    else:
+                        report.unchanged.append(document.doc_id)
+                    continue
+                clean = cleaner.run(document)
+                doc_chunks = chunker.run(clean)
+                if old is not None:
+                    for cid in old.chunk_ids:
+                        chunks.pop(cid, None)
+                    removed_ids.update(old.chunk_ids)
+                for chunk in doc_chunks:
+                    chunks[chunk.chunk_id] = chunk
+                new_ids.extend(c.chunk_id for c in doc_chunks)
+                texts[document.content_hash] = document.text
+                records[document.doc_id] = replace(
+                    record, title=clean.title, chunk_ids=tuple(c.chunk_id for c in doc_chunks), indexed_at=now
+                )
+                (report.updated if old else report.added).append(document.doc_id)
+                self.progress("chunk", number, len(documents))
+            removed_ids -= set(new_ids)
 
-        chunks = dict(index.chunks)
-        documents = dict(manifest.documents)
-        removed_ids: set[str] = set()
-        new_ids: list[str] = []
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        for number, document in enumerate(changed, 1):
-            clean = cleaner.run(document)
-            doc_chunks = chunker.run(clean)
-            if old := documents.get(document.doc_id):
-                for cid in old.chunk_ids:
-                    chunks.pop(cid, None)
-                removed_ids.update(old.chunk_ids)
-            for chunk in doc_chunks:
-                chunks[chunk.chunk_id] = chunk
-            new_ids.extend(c.chunk_id for c in doc_chunks)
-            documents[document.doc_id] = DocumentRecord(
-                doc_id=document.doc_id,
-                title=clean.title,
-                source=document.source,
-                content_hash=document.content_hash,
-                chunk_ids=tuple(c.chunk_id for c in doc_chunks),
-                indexed_at=now,
+            stored = index.existing_vectors(new_ids).keys() if not rebuild else set()
+            report.chunks_reused = len(stored)
+            missing = [cid for cid in new_ids if cid not in stored]
+            if missing:
+                embedder = make_embedder(self.settings)
+                batch = self.settings.embed_batch_size
+                for offset in range(0, len(missing), batch):
+                    batch_chunks = [chunks[cid] for cid in missing[offset : offset + batch]]
+                    texts_to_embed = [match_text(c, self.settings.normalize) for c in batch_chunks]
+                    index.stage_vectors(batch_chunks, embedder.embed_passages(texts_to_embed))
+                    self.progress("embed", min(offset + batch, len(missing)), len(missing))
+            report.chunks_embedded = len(missing)
+
+            new_manifest = Manifest(
+                embedder=index_signature(self.settings),
+                normalize=self.settings.normalize,
+                generation=index.manifest.generation,
+                documents=records,
             )
-            self.progress("chunk", number, len(changed))
-        removed_ids -= set(new_ids)
-
-        stored = index.existing_vectors(new_ids).keys() if not rebuild else set()
-        report.chunks_reused = len(stored)
-        missing = [cid for cid in new_ids if cid not in stored]
-        vectors: dict[str, list[float]] = {}
-        if missing:
-            embedder = make_embedder(self.settings)
-            batch = self.settings.embed_batch_size
-            for offset in range(0, len(missing), batch):
-                ids = missing[offset : offset + batch]
-                texts = [match_text(chunks[cid], self.settings.normalize) for cid in ids]
-                for cid, vector in zip(ids, embedder.embed_passages(texts), strict=True):
-                    vectors[cid] = vector.tolist()
-                self.progress("embed", min(offset + batch, len(missing)), len(missing))
-        report.chunks_embedded = len(missing)
-
-        new_manifest = Manifest(embedder=signature, normalize=self.settings.normalize, documents=documents)
-        index.write(new_manifest, chunks, vectors, removed_ids)
+            if not new_ids and not removed_ids and not rebuild:  # only metadata changed: the manifest alone
+                with self.guard():
+                    save_manifest(self.settings.data_dir, new_manifest)
+                return
+            index.commit(new_manifest, chunks, texts, removed_ids, self.guard)

@@ -1,20 +1,24 @@
-"""Loading: files → SourceDocument, decoding whatever encoding Chinese files come in.
+"""Loading: files or uploaded bytes → SourceDocument, in whatever format and encoding they come.
 
-The decoded text is kept exactly as read; it is what citations quote and what offsets index.
+Text files are decoded (UTF-8, GBK/GB18030, Big5) and kept exactly as read; HTML, PDF and DOCX
+are turned into text by `rag.extract`. That text is what citations quote and offsets index.
 """
 
 import hashlib
 import re
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from charset_normalizer import from_bytes
 
 from rag.errors import DocumentError
+from rag.extract import docx_to_text, html_to_text, pdf_to_text
 from rag.models import SourceDocument
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES
+_EXTRACTORS = {".html": html_to_text, ".htm": html_to_text, ".pdf": pdf_to_text, ".docx": docx_to_text}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | _EXTRACTORS.keys()
+_FORMAT_NAMES = {".htm": "html", ".markdown": "md"}
 # Encodings Chinese text files arrive in besides UTF-8; GB18030 is a superset of GBK and GB2312.
 _CJK_ENCODINGS = ("gb18030", "big5")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
@@ -48,31 +52,50 @@ def decode_text(data: bytes, name: str) -> str:
     return min(scored, key=lambda pair: pair[0].chaos if pair[0] else 1.0)[1]
 
 
-def doc_id_for(path: Path) -> str:
+def safe_file_name(name: str) -> str:
+    """The last part of an uploaded name: no directories (`../`, `C:\\`), no control characters."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    return re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "upload"
+
+
+def doc_id_for(name: str) -> str:
     """The file stem, made safe for ids and URLs."""
-    stem = re.sub(r"[^\w\-.]+", "_", path.stem).strip("._") or "doc"
-    return stem[:80]
+    stem = Path(safe_file_name(name)).stem
+    return (re.sub(r"[^\w\-.]+", "_", stem).strip("._") or "doc")[:80]
+
+
+def _suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(
+            f"{name}: 不支持的文件类型 {suffix or '(无扩展名)'}，支持 {', '.join(sorted(SUPPORTED_SUFFIXES))}"
+        )
+    return suffix
+
+
+def load_bytes(data: bytes, name: str, source: str | None = None) -> SourceDocument:
+    """A document from its bytes and file name; `source` records where it came from."""
+    suffix = _suffix(name)
+    extract = _EXTRACTORS.get(suffix)
+    text = extract(data, name) if extract else decode_text(data, name)
+    if not text.strip():
+        raise DocumentError(f"{name}: 文件为空")
+    return SourceDocument(
+        doc_id=doc_id_for(name),
+        source=source or name,
+        text=text,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        format=_FORMAT_NAMES.get(suffix, suffix[1:]),
+    )
 
 
 def load_file(path: Path) -> SourceDocument:
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(
-            f"{path}: 不支持的文件类型 {suffix or '(无扩展名)'}，支持 {', '.join(sorted(SUPPORTED_SUFFIXES))}"
-        )
+    _suffix(str(path))
     try:
         data = path.read_bytes()
     except OSError as error:
         raise DocumentError(f"{path}: 无法读取（{error.strerror}）") from error
-    text = decode_text(data, str(path))
-    if not text.strip():
-        raise DocumentError(f"{path}: 文件为空")
-    return SourceDocument(
-        doc_id=doc_id_for(path),
-        source=str(path),
-        text=text,
-        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-    )
+    return load_bytes(data, str(path), str(path))
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

@@ -4,8 +4,11 @@ It is written last and atomically, so it is the commit point of an ingest; it is
 without importing the heavy index stack, which keeps a no-op re-ingest fast.
 """
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -13,13 +16,15 @@ from rag.errors import IndexCorruptError
 from rag.models import DocumentRecord
 
 MANIFEST_NAME = "manifest.json"
-FORMAT_VERSION = 1
+LOCK_NAME = "write.lock"
+FORMAT_VERSION = 2
 
 
 @dataclass
 class Manifest:
     embedder: str = ""
     normalize: bool = True
+    generation: int = 0  # names the snapshot of chunk store and BM25 this manifest commits
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
 
     @property
@@ -28,8 +33,12 @@ class Manifest:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never a part; fsync makes it survive a crash."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
     os.replace(tmp, path)
 
 
@@ -42,10 +51,14 @@ def load_manifest(data_dir: Path) -> Manifest:
         if raw.get("version") != FORMAT_VERSION:
             raise ValueError(f"unknown manifest version {raw.get('version')!r}")
         documents = {
-            doc_id: DocumentRecord(**{**record, "chunk_ids": tuple(record["chunk_ids"])})
+            doc_id: DocumentRecord(
+                **{**record, "chunk_ids": tuple(record["chunk_ids"]), "groups": tuple(record["groups"])}
+            )
             for doc_id, record in raw["documents"].items()
         }
-        return Manifest(embedder=raw["embedder"], normalize=raw["normalize"], documents=documents)
+        return Manifest(
+            embedder=raw["embedder"], normalize=raw["normalize"], generation=raw["generation"], documents=documents
+        )
     except (ValueError, KeyError, TypeError) as error:
         raise IndexCorruptError(data_dir, f"{MANIFEST_NAME}: {error}") from error
 
@@ -56,6 +69,19 @@ def save_manifest(data_dir: Path, manifest: Manifest) -> None:
         "version": FORMAT_VERSION,
         "embedder": manifest.embedder,
         "normalize": manifest.normalize,
+        "generation": manifest.generation,
         "documents": {doc_id: asdict(record) for doc_id, record in sorted(manifest.documents.items())},
     }
     write_atomic(data_dir / MANIFEST_NAME, json.dumps(payload, ensure_ascii=False, indent=1))
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """One writer at a time across processes (an advisory lock the OS drops if the holder dies)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / LOCK_NAME).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -12,6 +12,7 @@ class SourceDocument:
     source: str
     text: str
     content_hash: str
+    format: str = "txt"
 
 
 class SegmentKind(StrEnum):
@@ -120,3 +121,9 @@ class DocumentRecord:
     content_hash: str
     chunk_ids: tuple[str, ...]
     indexed_at: str
+    groups: tuple[str, ...] = ("public",)
+    revision: int = 1  # bumped each time the content changes
+    version: str | None = None  # as the document or the uploader states it, e.g. "V2.1"
+    effective_date: str | None = None  # ISO date the document takes effect
+    format: str = "txt"
+    chars: int = 0

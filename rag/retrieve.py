@@ -1,5 +1,8 @@
 """Retrieval: dense (Chroma through llama-index) and jieba BM25, fused by reciprocal rank.
 
+Both retrievers take the caller's readable documents as one metadata filter (Chroma's `where` and
+BM25's weight mask), so what a caller may not read is never a candidate, not merely hidden later.
+
 The fusion is ours rather than llama-index's QueryFusionRetriever because that one keys nodes by
 content hash and overwrites each retriever's score, and the answer stage needs both scores: the
 dense similarity and the BM25 evidence decide whether the documents cover a question at all.
@@ -7,14 +10,15 @@ dense similarity and the BM25 evidence decide whether the documents cover a ques
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from llama_index.core import VectorStoreIndex
-from llama_index.core.retrievers import VectorIndexRetriever
+from llama_index.retrievers.bm25 import BM25Retriever
 
 from rag.config import RetrievalMode, Settings
 from rag.embed import LlamaIndexEmbedding
 from rag.errors import EmptyIndexError, IndexCorruptError
-from rag.index import ChunkIndex
+from rag.index import BM25_TOKEN_PATTERN, ChunkIndex, doc_filter
 from rag.models import RetrievedChunk
 from rag.query import QueryAnalysis
 
@@ -40,44 +44,64 @@ class HybridRetriever:
     def __init__(self, index: ChunkIndex, embedding: LlamaIndexEmbedding | None, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self._dense: VectorIndexRetriever | None = None
+        self._vectors: VectorStoreIndex | None = None
         if embedding is not None:
             stored = index.collection.count()
             if stored < len(index.chunks):
                 raise IndexCorruptError(
                     settings.chroma_url or settings.data_dir, f"向量库只有 {stored} 个向量，应有 {len(index.chunks)} 个"
                 )
-            vector_index = VectorStoreIndex.from_vector_store(index.vector_store, embed_model=embedding)
-            self._dense = vector_index.as_retriever(similarity_top_k=settings.candidates)
+            self._vectors = VectorStoreIndex.from_vector_store(index.vector_store, embed_model=embedding)
+        self._bm25_within = lru_cache(maxsize=64)(self._filtered_bm25)
 
-    def dense(self, query: QueryAnalysis) -> list[Ranked]:
-        if self._dense is None:
+    def dense(self, query: QueryAnalysis, readable: frozenset[str] | None = None) -> list[Ranked]:
+        if self._vectors is None:
             return []
-        hits = self._dense.retrieve(query.question)
+        filters = None if readable is None else doc_filter(readable)
+        retriever = self._vectors.as_retriever(similarity_top_k=self.settings.candidates, filters=filters)
+        hits = retriever.retrieve(query.question)
         # llama-index's Chroma store reports exp(-distance); give back the cosine similarity.
         return [Ranked(h.node.node_id, 1.0 + math.log(max(h.score or 0.0, 1e-9))) for h in hits]
 
-    def bm25(self, query: QueryAnalysis) -> list[Ranked]:
+    def _filtered_bm25(self, readable: frozenset[str]) -> BM25Retriever:
+        assert self.index.bm25 is not None
+        return BM25Retriever(
+            existing_bm25=self.index.bm25.bm25,
+            similarity_top_k=self.settings.candidates,
+            skip_stemming=True,
+            token_pattern=BM25_TOKEN_PATTERN,
+            filters=doc_filter(readable),
+        )
+
+    def bm25(self, query: QueryAnalysis, readable: frozenset[str] | None = None) -> list[Ranked]:
         if not query.bm25_tokens or self.index.bm25 is None:
             return []
-        hits = self.index.bm25.retrieve(" ".join(query.bm25_tokens))
+        retriever = self.index.bm25 if readable is None else self._bm25_within(readable)
+        hits = retriever.retrieve(" ".join(query.bm25_tokens))
         return [Ranked(h.node.node_id, h.score or 0.0) for h in hits if (h.score or 0.0) > 0]
 
     def run(
-        self, query: QueryAnalysis, top_k: int | None = None, mode: RetrievalMode | None = None
+        self,
+        query: QueryAnalysis,
+        top_k: int | None = None,
+        mode: RetrievalMode | None = None,
+        readable: frozenset[str] | None = None,
     ) -> list[RetrievedChunk]:
+        """`readable`: the document ids the caller may read (None: all); must not be empty."""
         if not self.index.chunks:
             raise EmptyIndexError()
         mode = mode or self.settings.retrieval_mode
-        dense = self.dense(query) if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE) else []
-        lexical = self.bm25(query) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
+        dense = self.dense(query, readable) if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE) else []
+        lexical = self.bm25(query, readable) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
         dense_scores = {r.chunk_id: r.score for r in dense}
         bm25_scores = {r.chunk_id: r.score for r in lexical}
         fused = reciprocal_rank_fusion([r for r in (dense, lexical) if r], self.settings.rrf_k)
         results = []
         for chunk_id, score in fused:
             chunk = self.index.chunks.get(chunk_id)
-            if chunk is None:  # a vector left by an interrupted ingest: not committed, not shown
+            if chunk is None:  # a vector staged by an ingest not yet committed: not shown
+                continue
+            if readable is not None and chunk.doc_id not in readable:  # defence in depth behind the filter
                 continue
             results.append(RetrievedChunk(chunk, score, dense_scores.get(chunk_id), bm25_scores.get(chunk_id)))
         return results[: top_k or self.settings.top_k]

@@ -1,13 +1,20 @@
 """The query pipeline, assembled once and shared by the CLI and the API.
 
 question → validate → analyse → retrieve (dense + BM25, fused) → rerank by evidence → answer (extractive or LLM).
+
+`Engine` holds what every caller shares (index, models, stages); `Assistant` is one caller's view
+of it, limited to the documents that caller may read: retrieval is filtered to them, and the
+vocabulary and term statistics questions are judged by count only their chunks.
 """
 
-from functools import cached_property
+import math
+from collections.abc import Callable, Mapping
+from functools import cached_property, lru_cache
 
+from rag.access import OPEN_ACCESS, Access
 from rag.answer import ExtractiveAnswerer
 from rag.config import AnswerMode, RetrievalMode, Settings
-from rag.errors import InvalidQuestionError
+from rag.errors import DocumentNotFoundError, InvalidQuestionError, PermissionDeniedError
 from rag.evidence import EvidenceReranker, SentenceScorer
 from rag.index import ChunkIndex
 from rag.models import Answer, DocumentRecord, RetrievedChunk
@@ -29,20 +36,34 @@ def validate_question(question: str, max_chars: int) -> str:
     return stripped
 
 
-class Assistant:
+def bm25_idf(frequencies: Mapping[str, int], total: int) -> Callable[[str], float]:
+    """BM25's idf over `total` chunks; a term absent from them gets the highest value."""
+
+    def idf(term: str) -> float:
+        df = frequencies.get(term, 0)
+        return math.log((total - df + 0.5) / (df + 0.5) + 1.0)
+
+    return idf
+
+
+class Engine:
+    """The loaded index and pipeline stages; stateless per question, so one serves every caller."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.tokenizer = Tokenizer(settings.user_dict)
         self.index = ChunkIndex(settings, self.tokenizer).load()
+        self.analyzer = lru_cache(maxsize=64)(self._analyzer)
+
+    def _analyzer(self, readable: frozenset[str] | None) -> QueryAnalyzer:
+        frequencies = self.index.frequencies_within(readable)
+        corrector = HomophoneCorrector(frequencies, lambda text: self.tokenizer.words(text, new_words=False))
+        idf = bm25_idf(frequencies, self.index.chunk_count_within(readable))
+        return QueryAnalyzer(self.tokenizer, self.synonyms, idf, self.settings.normalize, corrector)
 
     @cached_property
-    def analyzer(self) -> QueryAnalyzer:
-        corrector = HomophoneCorrector(
-            self.index.document_frequencies, lambda text: self.tokenizer.words(text, new_words=False)
-        )
-        return QueryAnalyzer(
-            self.tokenizer, Synonyms(self.settings.synonyms), self.index.idf, self.settings.normalize, corrector
-        )
+    def synonyms(self) -> Synonyms:
+        return Synonyms(self.settings.synonyms)
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -66,18 +87,52 @@ class Assistant:
         s = self.settings
         return ExtractiveAnswerer(self.scorer, s.answer_max_sentences, s.min_coverage, s.min_dense_score, s.normalize)
 
-    def retrieve(self, analysis: QueryAnalysis, top_k: int | None = None) -> list[RetrievedChunk]:
-        """Fused candidates, reordered by their sentence evidence, cut to `top_k`."""
-        candidates = self.retriever.run(analysis, top_k=self.settings.candidates)
-        return self.reranker.run(analysis, candidates)[: top_k or self.settings.top_k]
-
     def warm_up(self) -> None:
         """Load the tokenizer dictionary and the model before the first real request."""
         if self.index.chunks:
-            self.ask(WARM_UP_QUESTION)
+            Assistant(engine=self).ask(WARM_UP_QUESTION)
+
+
+class Assistant:
+    """Questions, search and documents, as one caller (`access`) may see them."""
+
+    def __init__(
+        self, settings: Settings | None = None, *, engine: Engine | None = None, access: Access = OPEN_ACCESS
+    ) -> None:
+        if engine is None:
+            if settings is None:
+                raise TypeError("Assistant needs settings or an engine")
+            engine = Engine(settings)
+        self.engine = engine
+        self.access = access
+        self.readable = access.readable(engine.index.manifest.documents)
+
+    @property
+    def settings(self) -> Settings:
+        return self.engine.settings
+
+    @property
+    def index(self) -> ChunkIndex:
+        return self.engine.index
+
+    @property
+    def scorer(self) -> SentenceScorer:
+        return self.engine.scorer
+
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        return self.engine.extractive
 
     def analyze(self, question: str) -> QueryAnalysis:
-        return self.analyzer.run(validate_question(question, self.settings.max_question_chars))
+        text = validate_question(question, self.settings.max_question_chars)
+        if self.readable is not None and not self.readable and self.index.chunks:
+            raise PermissionDeniedError("您的 API 密钥无权查阅任何已索引的文档。")
+        return self.engine.analyzer(self.readable).run(text)
+
+    def retrieve(self, analysis: QueryAnalysis, top_k: int | None = None) -> list[RetrievedChunk]:
+        """Fused candidates from the readable documents, reordered by their sentence evidence, cut to `top_k`."""
+        candidates = self.engine.retriever.run(analysis, top_k=self.settings.candidates, readable=self.readable)
+        return self.engine.reranker.run(analysis, candidates)[: top_k or self.settings.top_k]
 
     def search(self, query: str, top_k: int | None = None) -> list[RetrievedChunk]:
         return self.retrieve(self.analyze(query), top_k)
@@ -93,4 +148,15 @@ class Assistant:
         return LLMAnswerer.from_settings(self.settings).run(analysis, retrieved, fallback=extractive)
 
     def documents(self) -> list[DocumentRecord]:
-        return sorted(self.index.manifest.documents.values(), key=lambda d: d.doc_id)
+        readable = self.index.manifest.documents.values()
+        return sorted((r for r in readable if self.access.can_read(r)), key=lambda r: r.doc_id)
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        """One readable document; one the caller may not read is as unknown as one that does not exist."""
+        record = self.index.manifest.documents.get(doc_id)
+        if record is None or not self.access.can_read(record):
+            raise DocumentNotFoundError([doc_id])
+        return record
+
+    def text(self, doc_id: str) -> str:
+        return self.index.text_of(self.document(doc_id))

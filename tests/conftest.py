@@ -30,6 +30,14 @@ def settings_for(data_dir: Path, **overrides: object) -> Settings:
     return Settings(data_dir=data_dir, _env_file=None, **overrides)
 
 
+def docstore_path(settings: Settings) -> Path:
+    """The committed chunk store, for tests that break it."""
+    from rag.index import DOCSTORE_NAME, snapshot_dir
+    from rag.manifest import load_manifest
+
+    return snapshot_dir(settings.data_dir, load_manifest(settings.data_dir).generation) / DOCSTORE_NAME
+
+
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The demo corpus indexed once with the default embedder; tests must not modify it."""

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from .conftest import settings_for
+from .conftest import docstore_path, settings_for
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_empty_index_answers_503_with_a_hint(client_for, tmp_path):
 
 
 def test_corrupt_index_is_reported_not_crashed(client_for, index_copy):
-    (index_copy.data_dir / "docstore.json").write_text("garbage", encoding="utf-8")
+    docstore_path(index_copy).write_text("garbage", encoding="utf-8")
     client = client_for(index_copy)
     health = client.get("/health").json()
     assert health["status"] == "error" and "--rebuild" in health["detail"]

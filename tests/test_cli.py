@@ -57,6 +57,30 @@ def test_errors_are_one_line_with_nonzero_exit(tmp_path):
     assert missing.returncode == 2 and "路径不存在" in missing.stderr
 
 
+def test_groups_version_and_remove(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.txt").write_text(POLICY, encoding="utf-8")
+    data = tmp_path / "index"
+    ingest = rag(
+        "ingest", str(docs), "--groups", "hr,public", "--version", "V3", "--effective-date", "2025-01-01", data_dir=data
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    [record] = json.loads(rag("list", "--json", data_dir=data).stdout)
+    assert (record["groups"], record["version"], record["effective_date"]) == (["hr", "public"], "V3", "2025-01-01")
+
+    bad_date = rag("ingest", str(docs), "--effective-date", "明天", data_dir=data)
+    assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
+    bad_groups = rag("ingest", str(docs), "--groups", "a b", data_dir=data)
+    assert bad_groups.returncode == 2 and bad_groups.stderr.startswith("错误：访问组名称无效")
+
+    unknown = rag("remove", "nope", data_dir=data)
+    assert unknown.returncode == 2 and unknown.stderr.startswith("错误：没有这些文档：nope")
+    removed = rag("remove", "policy", data_dir=data)
+    assert removed.returncode == 0 and "已删除 1 个文档" in removed.stdout
+    assert json.loads(rag("list", "--json", data_dir=data).stdout) == []
+
+
 def test_bad_file_in_batch_exits_1_and_indexes_the_rest(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()

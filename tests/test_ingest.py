@@ -10,7 +10,7 @@ from rag.ingest import Ingestor
 from rag.manifest import load_manifest
 from rag.service import Assistant
 
-from .conftest import CORPUS, settings_for
+from .conftest import CORPUS, docstore_path, settings_for
 
 POLICY = "客服规范\n一、响应时间\n客服人员应在两小时内响应客户咨询。\n二、回访\n服务结束后三天内完成满意度回访。\n"
 
@@ -61,7 +61,7 @@ def test_asking_an_empty_index_is_a_clear_error(tmp_path):
 
 
 def test_corrupt_index_is_reported_with_a_rebuild_hint_and_rebuild_fixes_it(index_copy):
-    (index_copy.data_dir / "docstore.json").write_text("{not json", encoding="utf-8")
+    docstore_path(index_copy).write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         Assistant(index_copy)
     report = Ingestor(index_copy).run([next(CORPUS.glob("002_*.txt"))], rebuild=True)

@@ -1,0 +1,71 @@
+"""Who may read what: documents carry access groups, API keys carry the groups they may read.
+
+The readable set is computed once per request from the manifest and handed to the retrievers as a
+metadata filter, so a document outside it never reaches ranking, answers, drafts or counts.
+"""
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from rag.config import GROUP_PATTERN, ApiKey
+from rag.errors import AuthenticationError, RagError
+from rag.models import DocumentRecord
+
+_GROUP = re.compile(GROUP_PATTERN)
+
+
+class InvalidGroupError(RagError, ValueError):
+    """A ValueError too, so pydantic reports it as a validation error."""
+
+
+def validate_groups(groups: Iterable[str]) -> tuple[str, ...]:
+    cleaned = tuple(dict.fromkeys(g.strip() for g in groups if g.strip()))
+    if not cleaned:
+        raise InvalidGroupError("访问组不能为空，例如 public、hr、finance。")
+    if bad := [g for g in cleaned if not _GROUP.match(g)]:
+        raise InvalidGroupError(f"访问组名称无效：{'、'.join(bad)}（只能含字母、数字、汉字、_ 和 -，最长 40 字）。")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Access:
+    """A caller's rights. `groups` None reads everything: the open service, or an admin key."""
+
+    name: str
+    groups: frozenset[str] | None
+    admin: bool
+
+    def can_read(self, record: DocumentRecord) -> bool:
+        return self.groups is None or not self.groups.isdisjoint(record.groups)
+
+    def readable(self, documents: Mapping[str, DocumentRecord]) -> frozenset[str] | None:
+        """The ids of the documents this caller may read; None when nothing needs filtering."""
+        if self.groups is None:
+            return None
+        return frozenset(doc_id for doc_id, record in documents.items() if self.can_read(record))
+
+
+OPEN_ACCESS = Access("open", None, admin=True)
+
+
+class KeyRing:
+    """The configured API keys; with none, every caller is `OPEN_ACCESS` (local use)."""
+
+    def __init__(self, keys: list[ApiKey]) -> None:
+        self.keys = keys
+
+    @property
+    def open(self) -> bool:
+        return not self.keys
+
+    def authenticate(self, presented: str | None) -> Access:
+        if self.open:
+            return OPEN_ACCESS
+        if not presented:
+            raise AuthenticationError("需要 API 密钥：请在请求头 Authorization: Bearer <密钥> 或 X-API-Key 中提供。")
+        for key in self.keys:
+            if secrets.compare_digest(key.key.get_secret_value().encode(), presented.encode()):
+                return Access(key.name, None if key.admin else frozenset(key.groups), key.admin)
+        raise AuthenticationError("API 密钥无效。")

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The browser the web-page tests drive: Debian's chromium (no downloaded build), and a CJK font so
+# that the screenshots show Chinese text rather than empty boxes.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get install -y -q "${missing[@]}" >/dev/null || {
+        $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null
+    }
+fi
