@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rag.config import Settings
-from rag.errors import EmbedderMismatchError, RagError
-from rag.ingest import index_signature
+from rag.errors import RagError
+from rag.ingest import check_signature
 from rag.manifest import MANIFEST_NAME
 from rag.service import Engine
 
@@ -78,9 +78,7 @@ class EngineHolder:
                 self._stamp = stamp
                 try:
                     engine = Engine(self.settings)
-                    indexed, configured = engine.index.manifest.embedder, index_signature(self.settings)
-                    if engine.index.manifest.documents and indexed != configured:
-                        raise EmbedderMismatchError(indexed, configured)
+                    check_signature(engine.index.manifest, self.settings)
                     engine.warm_up()
                     self._engine, self._error = engine, None
                 except RagError as error:

@@ -7,6 +7,8 @@ extracted text is what the index stores and what citations quote and offsets poi
 import io
 import re
 import zipfile
+from configparser import ConfigParser
+from functools import cache
 
 from rag.errors import DocumentError
 
@@ -17,15 +19,21 @@ _MIN_PDF_TEXT_CHARS = 20  # fewer visible characters than this over the whole fi
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 
 
-def html_to_text(data: bytes, name: str) -> str:
-    """The main content by trafilatura: navigation, sidebars, footers and ads are dropped."""
-    import trafilatura
+@cache
+def _trafilatura_config() -> ConfigParser:
     from trafilatura.settings import use_config
 
     config = use_config()
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(_MIN_HTML_ARTICLE_CHARS))
+    return config
+
+
+def html_to_text(data: bytes, name: str) -> str:
+    """The main content by trafilatura: navigation, sidebars, footers and ads are dropped."""
+    import trafilatura
+
     text = trafilatura.extract(
-        data, output_format="markdown", include_formatting=True, include_tables=True, config=config
+        data, output_format="markdown", include_formatting=True, include_tables=True, config=_trafilatura_config()
     )
     if not text or not text.strip():
         raise DocumentError(f"{name}: 网页中没有找到正文内容")

@@ -58,8 +58,20 @@ def index_signature(settings: Settings) -> str:
     return f"{model}|normalize={settings.normalize}"
 
 
+def check_signature(manifest: Manifest, settings: Settings) -> None:
+    """Refuse an index built with another embedder or normalisation: its vectors would not compare."""
+    signature = index_signature(settings)
+    if manifest.documents and manifest.embedder != signature:
+        raise EmbedderMismatchError(manifest.embedder, signature)
+
+
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+def _same_record(new: DocumentRecord, old: DocumentRecord) -> bool:
+    """Nothing to write: same text, groups, version and date (the path it was read from may differ)."""
+    return replace(new, source=old.source) == old
 
 
 def _record_for(
@@ -128,7 +140,7 @@ class Ingestor:
             else:
                 unique[document.doc_id] = document
         manifest = Manifest() if rebuild else load_manifest(self.settings.data_dir)
-        self._check_signature(manifest)
+        check_signature(manifest, self.settings)
         if rebuild or any(self._differs(d, manifest, options) for d in unique.values()):
             self._write(list(unique.values()), rebuild, options, report)
         else:
@@ -154,17 +166,12 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _check_signature(self, manifest: Manifest) -> None:
-        signature = index_signature(self.settings)
-        if manifest.documents and manifest.embedder != signature:
-            raise EmbedderMismatchError(manifest.embedder, signature)
+    def _record(self, document: SourceDocument, old: DocumentRecord | None, options: IngestOptions) -> DocumentRecord:
+        return _record_for(document, old, options, tuple(self.settings.default_groups))
 
     def _differs(self, document: SourceDocument, manifest: Manifest, options: IngestOptions) -> bool:
         old = manifest.documents.get(document.doc_id)
-        if old is None:
-            return True
-        new = _record_for(document, old, options, tuple(self.settings.default_groups))
-        return replace(new, source=old.source) != old
+        return old is None or not _same_record(self._record(document, old, options), old)
 
     def _open_index(self) -> "ChunkIndex":
         from rag.index import ChunkIndex
@@ -186,7 +193,7 @@ class Ingestor:
                 index.clear()
             else:
                 index.load()
-            self._check_signature(index.manifest)  # another writer may have committed meanwhile
+            check_signature(index.manifest, self.settings)  # another writer may have committed meanwhile
             if not (rebuild or any(self._differs(d, index.manifest, options) for d in documents)):
                 report.unchanged.extend(d.doc_id for d in documents)
                 return
@@ -200,9 +207,9 @@ class Ingestor:
             now = datetime.now(UTC).isoformat(timespec="seconds")
             for number, document in enumerate(documents, 1):
                 old = records.get(document.doc_id)
-                record = _record_for(document, old, options, tuple(self.settings.default_groups))
+                record = self._record(document, old, options)
                 if old is not None and old.content_hash == document.content_hash:
-                    if replace(record, source=old.source) != old:  # groups, version or date changed
+                    if not _same_record(record, old):  # groups, version or date changed
                         records[document.doc_id] = replace(record, indexed_at=now)
                         report.updated.append(document.doc_id)
                     else:

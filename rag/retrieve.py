@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from llama_index.core import VectorStoreIndex
+from llama_index.core.retrievers import BaseRetriever
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from rag.config import RetrievalMode, Settings
@@ -52,14 +53,18 @@ class HybridRetriever:
                     settings.chroma_url or settings.data_dir, f"向量库只有 {stored} 个向量，应有 {len(index.chunks)} 个"
                 )
             self._vectors = VectorStoreIndex.from_vector_store(index.vector_store, embed_model=embedding)
+        self._dense_within = lru_cache(maxsize=64)(self._filtered_dense)
         self._bm25_within = lru_cache(maxsize=64)(self._filtered_bm25)
+
+    def _filtered_dense(self, readable: frozenset[str] | None) -> BaseRetriever:
+        assert self._vectors is not None
+        filters = None if readable is None else doc_filter(readable)
+        return self._vectors.as_retriever(similarity_top_k=self.settings.candidates, filters=filters)
 
     def dense(self, query: QueryAnalysis, readable: frozenset[str] | None = None) -> list[Ranked]:
         if self._vectors is None:
             return []
-        filters = None if readable is None else doc_filter(readable)
-        retriever = self._vectors.as_retriever(similarity_top_k=self.settings.candidates, filters=filters)
-        hits = retriever.retrieve(query.question)
+        hits = self._dense_within(readable).retrieve(query.question)
         # llama-index's Chroma store reports exp(-distance); give back the cosine similarity.
         return [Ranked(h.node.node_id, 1.0 + math.log(max(h.score or 0.0, 1e-9))) for h in hits]
 
