@@ -6,18 +6,16 @@ plain statement that the documents do not cover the question.
 """
 
 import re
+from dataclasses import replace
 
-from rag.evidence import DURATION, ScoredSentence, SentenceScorer
+from rag.evidence import DURATION, ScoredSentence
 from rag.models import Answer, AnswerSentence, Citation, RetrievedChunk
 from rag.normalize import normalize, strip_annotations
 from rag.query import QueryAnalysis
+from rag.sentences import split_sentences
 
-_RELATIVE_FLOOR = 0.55  # keep sentences scoring at least this share of the best one
 _DUPLICATE_JACCARD = 0.6
 _CLOSEST_TOPICS = 3
-_EVIDENCE_CHUNKS = 3
-_EVIDENCE_MARGIN = 0.0  # top chunks together may carry what no single sentence does
-_SUBJECT_WEIGHT = 4.7  # a noun this specific that no top passage mentions means "not covered"
 
 
 def _bigrams(text: str) -> set[str]:
@@ -73,62 +71,51 @@ def _section_name(citation: Citation) -> str:
 
 
 class ExtractiveAnswerer:
-    """Pipeline stage: (question analysis, retrieved chunks) → cited Answer, or a refusal."""
+    """Pipeline stage: (question analysis, scored sentences of a covered question) → cited Answer.
+
+    Whether to answer at all is decided before, by `rag.coverage.CoverageJudge`. A sentence is kept
+    only when it holds at least `min_sentence_coverage` of the question's weighted terms (an absolute
+    bar: a padding sentence about another topic fails it however well its passage ranked) and scores
+    near the best one. A lead-in that introduces a list ("…包括：") brings its items, in order.
+    """
 
     def __init__(
         self,
-        scorer: SentenceScorer,
         max_sentences: int = 6,
-        min_coverage: float = 0.45,
-        min_dense_score: float = 0.86,
-        normalize_enabled: bool = True,
+        min_sentence_coverage: float = 0.3,
+        relative_floor: float = 0.55,
+        other_passage_floor: float = 0.85,
     ) -> None:
-        self.scorer = scorer
-        self.tokenizer = scorer.tokenizer
         self.max_sentences = max_sentences
-        self.min_coverage = min_coverage
-        self.min_dense_score = min_dense_score
-        self.normalize_enabled = normalize_enabled
-
-    def is_covered(self, query: QueryAnalysis, retrieved: list[RetrievedChunk], best: ScoredSentence | None) -> bool:
-        """Covered when one sentence (with its headings) carries most of what the question asks,
-        or the top chunks together carry even more of it."""
-        if not retrieved:
-            return False
-        if not query.terms:
-            return max((h.dense_score or 0.0) for h in retrieved) >= self.min_dense_score
-        evidence = "\n".join(
-            normalize(" ".join((h.chunk.title, *h.chunk.section, h.chunk.text)), self.normalize_enabled)
-            for h in retrieved[:_EVIDENCE_CHUNKS]
-        )
-        tokens = frozenset(self.tokenizer.tokens(evidence))
-        if query.missing_subjects(evidence, tokens, _SUBJECT_WEIGHT) or not query.states_asked_count(evidence):
-            return False
-        if best is not None and best.coverage >= self.min_coverage:
-            return True
-        return query.coverage(evidence, tokens) >= self.min_coverage + _EVIDENCE_MARGIN
+        self.min_sentence_coverage = min_sentence_coverage
+        self.relative_floor = relative_floor
+        self.other_passage_floor = other_passage_floor
 
     def select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best sentence, then those of its own passage that clear the bars, then those of other
+        passages only when they score almost as well: an answer usually lives in one passage."""
         if not scored:
             return []
-        floor = scored[0].score * _RELATIVE_FLOOR
-        chosen: list[ScoredSentence] = []
-        for sentence in scored:
-            if sentence.score < floor or len(chosen) == self.max_sentences:
+        best = scored[0]
+        chosen: list[ScoredSentence] = [best]
+        for sentence in scored[1:]:
+            if len(chosen) == self.max_sentences:
                 break
+            same_passage = sentence.chunk.chunk_id == best.chunk.chunk_id
+            floor = best.score * (self.relative_floor if same_passage else self.other_passage_floor)
+            if sentence.score < floor or sentence.coverage < self.min_sentence_coverage:
+                continue
             if any(jaccard(sentence.normalized, c.normalized) >= _DUPLICATE_JACCARD for c in chosen):
                 continue
             chosen.append(sentence)
+        chosen = _with_list_items(chosen, scored, self.max_sentences)
         # Reading order: documents in the order they first matter, sentences in document order.
         doc_rank: dict[str, int] = {}
         for sentence in chosen:
             doc_rank.setdefault(sentence.chunk.doc_id, len(doc_rank))
         return sorted(chosen, key=lambda s: (doc_rank[s.chunk.doc_id], s.start))
 
-    def run(self, query: QueryAnalysis, retrieved: list[RetrievedChunk]) -> Answer:
-        scored = self.scorer.run(query, retrieved)
-        if not self.is_covered(query, retrieved, scored[0] if scored else None):
-            return refusal(query.question, retrieved)
+    def run(self, query: QueryAnalysis, scored: list[ScoredSentence]) -> Answer:
         sentences: list[AnswerSentence] = []
         citations: list[Citation] = []
         for number, sentence in enumerate(self.select(scored), 1):
@@ -140,3 +127,32 @@ class ExtractiveAnswerer:
         if note := duration_note(sentences, citations):
             answer.notes.append(note)
         return answer
+
+
+_LEAD_IN = re.compile(r"[：:]$")
+_ITEM = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]")
+_LIST_ITEMS = 12
+
+
+def _with_list_items(
+    chosen: list[ScoredSentence], scored: list[ScoredSentence], limit: int
+) -> list[ScoredSentence]:
+    """A chosen lead-in ending in "：" is followed by the sentences after it in its chunk, its items."""
+    by_chunk: dict[str, list[ScoredSentence]] = {}
+    for sentence in scored:
+        by_chunk.setdefault(sentence.chunk.chunk_id, []).append(sentence)
+    result = list(chosen)
+    for lead in chosen:
+        if not _LEAD_IN.search(lead.quote.rstrip()):
+            continue
+        for start, end in split_sentences(lead.chunk.text, lead.end - lead.chunk.start)[:_LIST_ITEMS]:
+            begin, finish = lead.chunk.start + start, lead.chunk.start + end
+            if any(s.chunk.chunk_id == lead.chunk.chunk_id and s.start == begin for s in result):
+                continue
+            quote = lead.chunk.text[start:end]
+            if not _ITEM.match(quote):
+                break
+            result.append(replace(lead, start=begin, end=finish, quote=quote, normalized=normalize(quote)))
+        if len(result) >= limit + _LIST_ITEMS:
+            break
+    return result

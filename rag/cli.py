@@ -53,18 +53,44 @@ def _parse_date(value: str | None) -> str | None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="文件或目录（.txt/.md/.html/.pdf/.docx），目录递归读取")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="文件或目录（.txt/.md/.html/.pdf/.docx），目录递归读取")
+    ] = None,
     rebuild: Annotated[bool, typer.Option(help="清空索引后重建（索引损坏或更换模型时）")] = False,
     groups: Annotated[str | None, typer.Option(help="访问组，逗号分隔，如 public,hr；不填则沿用或默认")] = None,
     version: Annotated[str | None, typer.Option(help="文档版本，如 V2.1；不填则取文中写明的")] = None,
     effective_date: Annotated[
         str | None, typer.Option(help="生效日期 YYYY-MM-DD；不填则取文中写明的", callback=_parse_date)
     ] = None,
+    explain: Annotated[
+        Path | None, typer.Option(help="只分析该文件：列出未进入段落的行及原因、各段落的章节路径；不建索引")
+    ] = None,
 ) -> None:
     """导入文档：清洗、切分、向量化并建立索引；未变化的文档会被跳过，变化的文档整体替换旧版本。"""
     from rag.access import validate_groups
     from rag.ingest import IngestOptions, Ingestor
 
+    if explain is not None:
+        from rag.chunk import Chunker, coverage, dropped_spans
+        from rag.clean import Cleaner
+        from rag.load import load_file
+        from rag.tokenize import Tokenizer
+
+        settings = _settings()
+        with user_errors():
+            document = load_file(explain)
+        clean, decisions = Cleaner().analyse(document)
+        chunker = Chunker(Tokenizer(settings.user_dict), settings.chunk_max_tokens, settings.chunk_overlap_tokens)
+        chunks = chunker.run(clean)
+        spans = dropped_spans(clean, decisions, chunks)
+        counts = coverage(clean, spans)
+        out = [f"{document.doc_id}：{len(chunks)} 段，保留 {counts.kept} 字，丢弃 {counts.dropped} 字（其中未解释的汉字 {counts.lost}）"]
+        out += [f"丢弃 [{s.reason}] {s.start}-{s.end}：{document.text[s.start : s.end]}" for s in spans]
+        out += [f"段落 {c.start}-{c.end} {c.section_path}：{c.text[:40].replace(chr(10), ' ')}" for c in chunks]
+        sys.stdout.write("\n".join(out) + "\n")
+        return
+    if not paths:
+        raise typer.BadParameter("请给出要导入的文件或目录")
     with user_errors(), _progress() as on_progress:
         options = IngestOptions(
             groups=validate_groups(groups.split(",")) if groups else None,
@@ -77,6 +103,9 @@ def ingest(
         f"失败 {len(report.failed)}；向量化 {report.chunks_embedded} 段，复用 {report.chunks_reused} 段；"
         f"用时 {report.seconds:.2f} 秒"
     )
+    for doc_id, lost in report.lost_chars.items():
+        if lost:
+            sys.stderr.write(f"注意 {doc_id}：{lost} 个汉字未进入任何段落（rag ingest --explain 文件 可查看原因）\n")
     for path, reason in report.failed:
         sys.stderr.write(f"跳过 {path}：{reason}\n")
     if report.failed:
@@ -266,19 +295,22 @@ def evaluate(
     out: Annotated[Path, typer.Option(help="输出目录：report.md、report.json、comparison.png")] = Path("eval/out"),
     configs: Annotated[str, typer.Option(help="逗号分隔的配置名；all 为本机可用的全部配置")] = "all",
     gate: Annotated[Path | None, typer.Option(help="阈值 JSON；低于阈值时退出码为 1")] = None,
+    split: Annotated[str | None, typer.Option(help="只评测该 split 的条目（dev 或 test）")] = None,
+    sample: Annotated[int | None, typer.Option(min=1, help="固定抽取的条目数（按 id 哈希，每次相同）")] = None,
 ) -> None:
     """评测：检索、回答、拒答与速度，多种配置对比，可作为 CI 质量门槛。"""
     from rag.evaluation import CONFIGS, EvalReport, Evaluator, available_configs, check_gates, load_eval_set
 
     with user_errors():
-        items = load_eval_set(questions)
+        items = load_eval_set(questions, split=split, sample=sample)
         names = available_configs() if configs == "all" else [n.strip() for n in configs.split(",")]
         unknown = [n for n in names if n not in CONFIGS]
         if unknown:
             raise RagError(f"未知的配置 {', '.join(unknown)}；可用：{', '.join(CONFIGS)}")
         out.mkdir(parents=True, exist_ok=True)
         evaluator = Evaluator(corpus or [Path("corpus")], out / "indexes", progress=lambda m: errors.print(m))
-        report = EvalReport([evaluator.run_config(CONFIGS[name], items) for name in names])
+        title = f"{questions}" + (f" (split={split})" if split else "") + (f" (sample={sample})" if sample else "")
+        report = EvalReport([evaluator.run_config(CONFIGS[name], items) for name in names], title=title)
     (out / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "report.md").write_text(report.to_markdown(), encoding="utf-8")
     report.chart(out / "comparison.png")

@@ -60,8 +60,12 @@ class Settings(BaseSettings):
     collection: str = "rag_chunks"
 
     normalize: bool = Field(True, description="Strip pinyin annotations and convert to Simplified for matching.")
-    user_dict: Path | None = Field(None, description="Extra jieba user dictionary for domain terms.")
-    synonyms: Path | None = Field(None, description="Extra synonym groups, one group per line.")
+    user_dict: Path | None = Field(
+        None, description="A company's jieba terms (deployment data), e.g. deploy/demo/userdict.txt."
+    )
+    synonyms: Path | None = Field(
+        None, description="A company's synonym groups, one per line, e.g. deploy/demo/synonyms.txt."
+    )
 
     chunk_max_tokens: int = Field(160, ge=16, description="Chunk size in jieba tokens.")
     chunk_overlap_tokens: int = Field(24, ge=0, description="Trailing sentences carried into the next chunk.")
@@ -70,11 +74,21 @@ class Settings(BaseSettings):
     top_k: int = Field(6, ge=1, le=50)
     candidates: int = Field(20, ge=1, le=200, description="Hits each retriever contributes before fusion.")
     rrf_k: int = 60
+    rank_weight: float = Field(
+        0.5, ge=0, description="How much the fused rank counts against sentence evidence when reranking."
+    )
+    dense_weight: float = Field(
+        2.0, ge=0, description="Weight of the dense ranking against BM25's (1.0) in fusion; see eval/fit_fusion.py."
+    )
 
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
     answer_max_sentences: int = 6
-    min_coverage: float = Field(0.45, description="Share of the question's weighted terms the sources must contain.")
-    min_dense_score: float = Field(0.86, description="Dense similarity that alone vouches for coverage.")
+    min_sentence_coverage: float = Field(
+        0.3, ge=0, le=1, description="Share of the question's weighted terms an answer sentence must hold."
+    )
+    coverage_model: Path | None = Field(
+        None, description="Fitted 'covered' model (eval/fit_coverage.py output); empty uses the bundled one."
+    )
 
     max_question_chars: int = 500
 

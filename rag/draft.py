@@ -196,8 +196,9 @@ class Drafter:
             raise InvalidDraftError("主题不能为空。")
         analysis = self.assistant.analyze(topic)
         retrieved = self.assistant.retrieve(analysis)
-        scored = self.assistant.scorer.run(analysis, retrieved)
-        if not self.assistant.extractive.is_covered(analysis, retrieved, scored[0] if scored else None):
+        decision = self.assistant.judge(analysis, retrieved)
+        # A topic is a short name of what to draft: every thing it names must be in the sources.
+        if not decision.covered or decision.features.get("missing_subject"):
             topics = "；".join(dict.fromkeys(h.chunk.section_path for h in retrieved[:3]))
             hint = f"相近的主题有：{topics}。" if topics else ""
             raise TopicNotCoveredError(f"现有文档未覆盖主题“{topic}”，无法起草。{hint}")

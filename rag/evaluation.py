@@ -1,28 +1,37 @@
-"""Evaluation: id-keyed questions with labelled evidence in; retrieval, answer and speed metrics out.
+"""Evaluation: id-keyed questions with labelled evidence in; retrieval, answer, refusal and speed metrics out.
 
 Labels name a document (id or id prefix) and a short quoted phrase, compared after normalisation,
-so they survive re-chunking: a chunk is relevant to a label when it contains the phrase. Every
-configuration runs the real pipeline on its own index; the default one is gated by thresholds.
+so they survive re-chunking: a chunk is relevant to a label when it contains the phrase (an empty
+phrase makes every chunk of the document relevant). Retrieval metrics come from `ir_measures`
+(trec_eval's definitions) over those relevant chunks. Every configuration runs the real pipeline on
+its own index; gates check the default one, and that it is no worse than each retriever alone.
 """
 
+import hashlib
 import json
 import math
+import re
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import ir_measures
+from ir_measures import RR, R, Success, nDCG
+
 from rag.config import EmbedderKind, RetrievalMode, Settings
 from rag.errors import RagError
 from rag.models import Answer, Chunk
 from rag.normalize import normalize
-from rag.verify import is_supported
 
 K = 10
-RETRIEVAL_METRICS = ("hit@1", "hit@5", "recall@10", "mrr@10", "ndcg@10")
-ANSWER_METRICS = ("key_point_recall", "citation_precision", "citation_recall", "answer_on_target")
-REFUSAL_METRICS = ("refusal_precision", "refusal_recall")
+_MEASURES = {"hit@1": Success @ 1, "hit@5": Success @ 5, "recall@10": R @ 10, "mrr@10": RR @ 10, "ndcg@10": nDCG @ 10}
+RETRIEVAL_METRICS = tuple(_MEASURES)
+ANSWER_METRICS = ("key_point_recall", "answer_precision", "answer_on_target", "citation_verbatim")
+REFUSAL_METRICS = ("refusal_precision", "refusal_recall", "false_refusal_rate")
+Progress = Callable[[str], None]
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,12 @@ class Label:
     doc: str = ""
 
     def matches(self, chunk: Chunk) -> bool:
-        return chunk.doc_id.startswith(self.doc) and normalize(self.quote) in normalize(chunk.text)
+        """Compared without whitespace: a label quoting a lead-in and its first item spans a line break."""
+        return chunk.doc_id.startswith(self.doc) and _compact(self.quote) in _compact(chunk.text)
+
+
+def _compact(text: str) -> str:
+    return _WHITESPACE.sub("", normalize(text))
 
 
 @dataclass(frozen=True)
@@ -42,16 +56,25 @@ class EvalItem:
     relevant: tuple[Label, ...]
     key_points: tuple[str, ...] = ()
     refusal: str | None = None
+    split: str = "all"  # dev items may be tuned on; test items are only reported
 
     @property
     def answerable(self) -> bool:
         return self.refusal is None
 
 
-def load_eval_set(path: Path) -> list[EvalItem]:
-    """Read the JSONL eval file; a malformed line is reported with its number."""
+def load_eval_set(path: Path, split: str | None = None, sample: int | None = None) -> list[EvalItem]:
+    """Read the JSONL eval file; a malformed line is reported with its number.
+
+    `split` keeps the items of that split; `sample` keeps a fixed subset of that many items, chosen by
+    a hash of their ids so that it spreads over the file and never changes between runs.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise RagError(f"无法读取评测集 {path}：{error}") from None
     items: list[EvalItem] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -64,14 +87,23 @@ def load_eval_set(path: Path) -> list[EvalItem]:
                 relevant=labels,
                 key_points=tuple(raw.get("key_points", [])),
                 refusal=raw.get("refusal"),
+                split=raw.get("split", "all"),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise RagError(f"{path}:{number}: 评测条目格式错误（{type(error).__name__}: {error}）") from error
         if item.answerable and not item.relevant:
             raise RagError(f"{path}:{number}: 可回答的问题 {item.id} 缺少 relevant 标注")
         items.append(item)
     if len({item.id for item in items}) != len(items):
         raise RagError(f"{path}: 存在重复的 id")
+    if split is not None:
+        items = [item for item in items if item.split == split]
+        if not items:
+            raise RagError(f"{path}: 没有 split 为 {split!r} 的条目")
+    if sample is not None and sample < len(items):
+        chosen = set(sorted((hashlib.sha1(i.id.encode()).hexdigest(), i.id) for i in items)[:sample])
+        keep = {item_id for _, item_id in chosen}
+        items = [item for item in items if item.id in keep]
     return items
 
 
@@ -104,45 +136,36 @@ CONFIGS: dict[str, EvalConfig] = {
 }
 
 
-def retrieval_scores(ranked: list[Chunk], labels: tuple[Label, ...], relevant_total: int) -> dict[str, float]:
-    relevant = [any(label.matches(chunk) for label in labels) for chunk in ranked[:K]]
-    first = next((i for i, hit in enumerate(relevant) if hit), None)
-    found = sum(1 for label in labels if any(label.matches(chunk) for chunk in ranked[:K]))
-    dcg = sum(1 / math.log2(i + 2) for i, hit in enumerate(relevant) if hit)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(relevant_total, K)))
-    return {
-        "hit@1": float(first == 0),
-        "hit@5": float(first is not None and first < 5),
-        "recall@10": found / len(labels),
-        "mrr@10": 0.0 if first is None else 1 / (first + 1),
-        "ndcg@10": dcg / ideal if ideal else 0.0,
-    }
+def retrieval_scores(ranked: list[Chunk], relevant_ids: set[str]) -> dict[str, float]:
+    """trec_eval's measures over the top K; a question whose labels match no chunk scores 0."""
+    run = [ir_measures.ScoredDoc("q", chunk.chunk_id, float(K - rank)) for rank, chunk in enumerate(ranked[:K])]
+    if not relevant_ids or not run:
+        return dict.fromkeys(_MEASURES, 0.0)
+    qrels = [ir_measures.Qrel("q", chunk_id, 1) for chunk_id in sorted(relevant_ids)]
+    values = ir_measures.calc_aggregate(list(_MEASURES.values()), qrels, run)
+    return {name: float(values[measure]) for name, measure in _MEASURES.items()}
 
 
-def answer_scores(answer: Answer, item: EvalItem, documents: dict[str, str], chunks: list[Chunk]) -> dict[str, float]:
-    text = normalize(answer.text)
-    key_recall = sum(1 for p in item.key_points if normalize(p) in text) / len(item.key_points) if answer.covered else 0
+def answer_scores(answer: Answer, item: EvalItem, documents: dict[str, str], relevant: list[Chunk]) -> dict[str, float]:
+    """Scores of a given answer. Answer precision: the share of its sentences that cite a labelled
+    passage, so a sentence quoted from an unrelated passage (padding) counts against it."""
+    scores: dict[str, float] = {}
+    if item.key_points:
+        text = normalize(answer.text)
+        found = sum(1 for point in item.key_points if normalize(point) in text)
+        scores["key_point_recall"] = found / len(item.key_points) if answer.covered else 0.0
+
+    def on_label(citation_id: int) -> bool:
+        citation = by_id[citation_id]
+        return any(c.doc_id == citation.doc_id and c.start <= citation.start < c.end for c in relevant)
+
     by_id = {c.id: c for c in answer.citations}
-    supported_citations = 0
-    total_citations = 0
-    supported_sentences = 0
-    for sentence in answer.sentences:
-        cited = [by_id[i] for i in sentence.citation_ids]
-        total_citations += len(cited)
-        verbatim = [c for c in cited if documents[c.doc_id][c.start : c.end] == c.quote]
-        supported_citations += sum(1 for c in verbatim if is_supported(sentence.text, c.quote))
-        if verbatim and is_supported(sentence.text, " ".join(c.quote for c in verbatim)):
-            supported_sentences += 1
-    relevant_chunks = [c for c in chunks if any(label.matches(c) for label in item.relevant)]
-    on_target = any(
-        chunk.doc_id == citation.doc_id and chunk.start <= citation.start < chunk.end
-        for citation in answer.citations
-        for chunk in relevant_chunks
-    )
-    scores = {"key_point_recall": key_recall, "answer_on_target": float(on_target)}
+    scores["answer_on_target"] = float(any(on_label(c.id) for c in answer.citations))
     if answer.sentences:  # a refusal cites nothing: it is scored by the refusal metrics instead
-        scores["citation_precision"] = supported_citations / total_citations if total_citations else 0.0
-        scores["citation_recall"] = supported_sentences / len(answer.sentences)
+        labelled = sum(1 for s in answer.sentences if any(on_label(i) for i in s.citation_ids))
+        scores["answer_precision"] = labelled / len(answer.sentences)
+        verbatim = [documents[c.doc_id][c.start : c.end] == c.quote for c in answer.citations]
+        scores["citation_verbatim"] = sum(verbatim) / len(verbatim) if verbatim else 0.0
     return scores
 
 
@@ -154,6 +177,7 @@ class ItemResult:
     expected_refusal: bool
     latency_ms: float
     scores: dict[str, float] = field(default_factory=dict)
+    cited: list[str] = field(default_factory=list)  # chunk ids of the top hits, for error analysis
 
 
 @dataclass
@@ -172,21 +196,41 @@ class ConfigResult:
                 out[metric] = statistics.fmean(values)
         refused = [i for i in items if i.refused]
         expected = [i for i in items if i.expected_refusal]
+        answerable = [i for i in items if not i.expected_refusal]
         if kind is None or expected:
             correct = sum(1 for i in refused if i.expected_refusal)
             out["refusal_precision"] = correct / len(refused) if refused else 1.0
             out["refusal_recall"] = correct / len(expected) if expected else 1.0
-        latencies = sorted(i.latency_ms for i in items)
-        out["latency_p50_ms"] = statistics.median(latencies)
-        out["latency_p95_ms"] = latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)]
+        if answerable:
+            out["false_refusal_rate"] = sum(1 for i in answerable if i.refused) / len(answerable)
+        if items:
+            latencies = sorted(i.latency_ms for i in items)
+            out["latency_p50_ms"] = statistics.median(latencies)
+            out["latency_p95_ms"] = latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)]
         out["questions"] = len(items)
+        if kind is None:
+            out["unmatched_labels"] = len(self.unmatched_labels)
         return out
 
 
-class Evaluator:
-    """Builds one index per distinct (embedder, normalisation) and runs every question through it."""
+def _every_tenth(progress: Progress, stage: str) -> Callable[[str, int, int], None]:
+    """Ingest progress as a line per tenth of each stage, so a long index build is never silent."""
 
-    def __init__(self, corpus: list[Path], work_dir: Path, progress: Callable[[str], None] = lambda _: None) -> None:
+    def report(step: str, done: int, total: int) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            progress(f"{stage}: {step} {done}/{total}")
+
+    return report
+
+
+class Evaluator:
+    """Builds one index per distinct (embedder, normalisation) and runs every question through it.
+
+    Indexes live under `work_dir` and are brought up to date incrementally: a re-run on the same
+    corpus embeds only chunks whose text changed, and documents no longer in the corpus are removed.
+    """
+
+    def __init__(self, corpus: list[Path], work_dir: Path, progress: Progress = lambda _: None) -> None:
         self.corpus = corpus
         self.work_dir = work_dir
         self.progress = progress
@@ -208,8 +252,20 @@ class Evaluator:
             self.progress(f"indexing {config.index_key}")
             settings = self._settings(config).model_copy(update={"retrieval_mode": RetrievalMode.HYBRID})
             started = time.perf_counter()
-            Ingestor(settings).run(self.corpus, rebuild=True)
+            ingestor = Ingestor(settings, progress=_every_tenth(self.progress, config.index_key))
+            report = ingestor.run(self.corpus)
+            for path, reason in report.failed:
+                self.progress(f"skipped {path}: {reason}")
+            indexed = set(report.added + report.updated + report.unchanged)
+            from rag.manifest import load_manifest
+
+            if stale := sorted(set(load_manifest(settings.data_dir).documents) - indexed):
+                ingestor.remove(stale)
             self._built[config.index_key] = time.perf_counter() - started
+            self.progress(
+                f"indexed {config.index_key}: {report.chunks_embedded} chunks embedded, "
+                f"{report.chunks_reused} reused, {self._built[config.index_key]:.0f} s"
+            )
         return self._built[config.index_key]
 
     def run_config(self, config: EvalConfig, items: list[EvalItem]) -> ConfigResult:
@@ -218,37 +274,37 @@ class Evaluator:
         index_seconds = self._build(config)
         assistant = Assistant(self._settings(config))
         chunks = list(assistant.index.chunks.values())
-        documents = {
-            record.doc_id: Path(record.source).read_text(encoding="utf-8")
-            for record in assistant.index.manifest.documents.values()
-        }
+        documents = {doc_id: assistant.index.text_of(r) for doc_id, r in assistant.index.manifest.documents.items()}
+        relevant = {item.id: [c for c in chunks if any(label.matches(c) for label in item.relevant)] for item in items}
         unmatched = [
             f"{item.id}: {label.doc}/{label.quote}"
             for item in items
             for label in item.relevant
-            if not any(label.matches(c) for c in chunks)
+            if not any(label.matches(c) for c in relevant[item.id])
         ]
         assistant.engine.warm_up()
         results = []
-        for item in items:
+        for number, item in enumerate(items, 1):
             started = time.perf_counter()
             analysis = assistant.analyze(item.question)
             retrieved = assistant.retrieve(analysis, top_k=K)
-            answer = assistant.extractive.run(analysis, retrieved[: assistant.settings.top_k])
+            answer = assistant.answer(analysis, retrieved[: assistant.settings.top_k])
             latency = (time.perf_counter() - started) * 1000
             result = ItemResult(item.id, item.kind, not answer.covered, not item.answerable, latency)
+            result.cited = [r.chunk.chunk_id for r in retrieved[:5]]
             if item.answerable:
-                relevant_total = sum(1 for c in chunks if any(label.matches(c) for label in item.relevant))
-                result.scores |= retrieval_scores([r.chunk for r in retrieved], item.relevant, relevant_total)
-                result.scores |= answer_scores(answer, item, documents, chunks)
+                result.scores |= retrieval_scores([r.chunk for r in retrieved], {c.chunk_id for c in relevant[item.id]})
+                result.scores |= answer_scores(answer, item, documents, relevant[item.id])
             results.append(result)
-        self.progress(f"evaluated {config.name}")
+            if number % max(1, len(items) // 10) == 0:
+                self.progress(f"{config.name}: {number}/{len(items)} questions")
         return ConfigResult(config.name, index_seconds, results, unmatched)
 
 
 @dataclass
 class EvalReport:
     configs: list[ConfigResult]
+    title: str = "eval"
 
     @property
     def default(self) -> ConfigResult:
@@ -256,6 +312,7 @@ class EvalReport:
 
     def to_json(self) -> dict:
         return {
+            "title": self.title,
             "configs": {
                 c.name: {
                     "overall": c.summary(),
@@ -265,16 +322,22 @@ class EvalReport:
                     "items": [asdict(i) for i in c.items],
                 }
                 for c in self.configs
-            }
+            },
         }
 
     def to_markdown(self) -> str:
-        columns = RETRIEVAL_METRICS + ANSWER_METRICS + REFUSAL_METRICS + ("latency_p50_ms", "latency_p95_ms")
-        lines = ["## Configurations (overall)", "", "| config | " + " | ".join(columns) + " |"]
-        lines.append("|---" * (len(columns) + 1) + "|")
+        columns = (
+            RETRIEVAL_METRICS
+            + ANSWER_METRICS
+            + REFUSAL_METRICS
+            + ("unmatched_labels", "latency_p50_ms", "latency_p95_ms")
+        )
+        lines = [f"## {self.title}: configurations (overall)", "", "| config | n | " + " | ".join(columns) + " |"]
+        lines.append("|---" * (len(columns) + 2) + "|")
         for config in self.configs:
             summary = config.summary()
-            lines.append(f"| {config.name} | " + " | ".join(_fmt(summary.get(m)) for m in columns) + " |")
+            row = " | ".join(_fmt(summary.get(m)) for m in columns)
+            lines.append(f"| {config.name} | {summary['questions']} | {row} |")
         if any(c.name == DEFAULT_CONFIG for c in self.configs):
             kinds = sorted({i.kind for i in self.default.items})
             lines += ["", f"## By kind ({DEFAULT_CONFIG})", "", "| kind | n | " + " | ".join(columns) + " |"]
@@ -291,7 +354,7 @@ class EvalReport:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        metrics = ("hit@1", "hit@5", "mrr@10", "ndcg@10", "key_point_recall", "refusal_recall")
+        metrics = ("hit@1", "hit@5", "mrr@10", "ndcg@10", "key_point_recall", "answer_precision", "refusal_recall")
         figure, axis = plt.subplots(figsize=(12, 5))
         width = 0.8 / len(self.configs)
         for n, config in enumerate(self.configs):
@@ -302,7 +365,7 @@ class EvalReport:
         axis.set_xticks([i + width * (len(self.configs) - 1) / 2 for i in range(len(metrics))], metrics)
         axis.set_ylim(0, 1.05)
         axis.set_ylabel("score")
-        axis.set_title("Retrieval and answer quality by configuration (demo corpus)")
+        axis.set_title(f"Retrieval and answer quality by configuration ({self.title})")
         axis.legend(fontsize=8, ncols=2)
         figure.tight_layout()
         figure.savefig(path, dpi=120)
@@ -312,18 +375,42 @@ class EvalReport:
 def _fmt(value: float | None) -> str:
     if value is None:
         return "—"
+    if isinstance(value, int):
+        return str(value)
     return f"{value:.1f}" if value > 1.5 else f"{value:.3f}"
 
 
-def check_gates(report: EvalReport, thresholds: dict[str, dict[str, float]]) -> list[str]:
-    """Failures as readable lines; `thresholds` maps 'overall' or a kind to metric minimums."""
+NOT_BELOW = "not_below"  # thresholds key: configs the default must match or beat on the listed metrics
+
+
+def check_gates(report: EvalReport, thresholds: dict[str, dict]) -> list[str]:
+    """Failures as readable lines.
+
+    `thresholds` maps 'overall' or a kind to metric bounds (a minimum, or for metrics whose name ends
+    in `_rate` or is `unmatched_labels`, a maximum), and `not_below` maps a config name to the metrics
+    on which the default must be at least as good as that config.
+    """
     failures = []
-    for scope, minimums in thresholds.items():
+    for scope, bounds in thresholds.items():
+        if scope == NOT_BELOW:
+            continue
         summary = report.default.summary(None if scope == "overall" else scope)
-        for metric, minimum in minimums.items():
+        for metric, bound in bounds.items():
             value = summary.get(metric)
-            if value is None or value < minimum:
-                failures.append(f"{scope} {metric} = {_fmt(value)} < {minimum}")
+            is_maximum = metric.endswith("_rate") or metric == "unmatched_labels"
+            if value is None or (value > bound if is_maximum else value < bound):
+                failures.append(f"{scope} {metric} = {_fmt(value)} {'>' if is_maximum else '<'} {bound}")
+    for other, metrics in thresholds.get(NOT_BELOW, {}).items():
+        rival = next((c for c in report.configs if c.name == other), None)
+        if rival is None:
+            failures.append(f"{NOT_BELOW}: config {other} was not run")
+            continue
+        ours, theirs = report.default.summary(), rival.summary()
+        for metric in metrics:
+            if ours.get(metric, 0.0) + 1e-9 < theirs.get(metric, 0.0):
+                failures.append(
+                    f"{DEFAULT_CONFIG} {metric} = {_fmt(ours.get(metric))} < {other} {_fmt(theirs.get(metric))}"
+                )
     return failures
 
 

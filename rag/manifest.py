@@ -25,6 +25,7 @@ class Manifest:
     embedder: str = ""
     normalize: bool = True
     generation: int = 0  # names the snapshot of chunk store and BM25 this manifest commits
+    chunking: str = ""  # how the chunks were made; another value means every document is re-chunked
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
 
     @property
@@ -57,7 +58,11 @@ def load_manifest(data_dir: Path) -> Manifest:
             for doc_id, record in raw["documents"].items()
         }
         return Manifest(
-            embedder=raw["embedder"], normalize=raw["normalize"], generation=raw["generation"], documents=documents
+            embedder=raw["embedder"],
+            normalize=raw["normalize"],
+            generation=raw["generation"],
+            chunking=raw.get("chunking", ""),
+            documents=documents,
         )
     except (ValueError, KeyError, TypeError) as error:
         raise IndexCorruptError(data_dir, f"{MANIFEST_NAME}: {error}") from error
@@ -70,6 +75,7 @@ def save_manifest(data_dir: Path, manifest: Manifest) -> None:
         "embedder": manifest.embedder,
         "normalize": manifest.normalize,
         "generation": manifest.generation,
+        "chunking": manifest.chunking,
         "documents": {doc_id: asdict(record) for doc_id, record in sorted(manifest.documents.items())},
     }
     write_atomic(data_dir / MANIFEST_NAME, json.dumps(payload, ensure_ascii=False, indent=1))

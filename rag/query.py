@@ -40,7 +40,7 @@ class QueryTerm:
     def occurs(self, text: str, tokens: frozenset[str]) -> bool:
         if self.loose:
             return all(char in text for form in self.forms for char in form)
-        return any(form in tokens if len(form) == 1 else form in text for form in self.forms)
+        return any(form in tokens or (len(form) > 2 and form in text) for form in self.forms)
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ class QueryAnalysis:
     def coverage(self, text: str, tokens: frozenset[str]) -> float:
         """Share of the question's weight whose terms (or synonyms) occur in normalised `text`.
 
-        Words match as substrings (`客户服务` inside `客户服务领域`); a single character must be a
-        token of its own, or `假` would match `休假`.
+        A word matches as a token of the text (or a compound's part), so `试用` does not match inside
+        `测试用例` nor `假` inside `休假`; a longer phrase may also span tokens (`响应时间` in `响应/时间`).
         """
         total = sum(t.weight for t in self.terms)
         if total == 0:

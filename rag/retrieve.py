@@ -30,12 +30,18 @@ class Ranked:
     score: float
 
 
-def reciprocal_rank_fusion(rankings: list[list[Ranked]], k: int = 60) -> list[tuple[str, float]]:
-    """Σ 1/(k + rank) over the rankings a chunk appears in; ties keep first-seen order."""
+def reciprocal_rank_fusion(
+    rankings: list[list[Ranked]], k: int = 60, weights: list[float] | None = None
+) -> list[tuple[str, float]]:
+    """Σ w/(k + rank) over the rankings a chunk appears in; ties keep first-seen order.
+
+    The weights say how far each retriever is trusted; they are calibrated on dev questions
+    (`eval/fit_fusion.py`), since which signal is stronger depends on how people phrase questions.
+    """
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, 1):
-            fused[item.chunk_id] = fused.get(item.chunk_id, 0.0) + 1.0 / (k + rank)
+            fused[item.chunk_id] = fused.get(item.chunk_id, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda pair: pair[1], reverse=True)
 
 
@@ -100,7 +106,8 @@ class HybridRetriever:
         lexical = self.bm25(query, readable) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
         dense_scores = {r.chunk_id: r.score for r in dense}
         bm25_scores = {r.chunk_id: r.score for r in lexical}
-        fused = reciprocal_rank_fusion([r for r in (dense, lexical) if r], self.settings.rrf_k)
+        weighted = [(r, w) for r, w in ((dense, self.settings.dense_weight), (lexical, 1.0)) if r]
+        fused = reciprocal_rank_fusion([r for r, _ in weighted], self.settings.rrf_k, [w for _, w in weighted])
         results = []
         for chunk_id, score in fused:
             chunk = self.index.chunks.get(chunk_id)

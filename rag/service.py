@@ -1,6 +1,7 @@
 """The query pipeline, assembled once and shared by the CLI and the API.
 
-question → validate → analyse → retrieve (dense + BM25, fused) → rerank by evidence → answer (extractive or LLM).
+question → validate → analyse → retrieve (dense + BM25, fused) → rerank by evidence → judge coverage
+→ answer (extractive or LLM), or decline.
 
 `Engine` holds what every caller shares (index, models, stages); `Assistant` is one caller's view
 of it, limited to the documents that caller may read: retrieval is filtered to them, and the
@@ -12,8 +13,9 @@ from collections.abc import Callable, Mapping
 from functools import cached_property, lru_cache
 
 from rag.access import OPEN_ACCESS, Access
-from rag.answer import ExtractiveAnswerer
+from rag.answer import ExtractiveAnswerer, refusal
 from rag.config import AnswerMode, RetrievalMode, Settings
+from rag.coverage import CoverageDecision, CoverageJudge, CoverageModel
 from rag.errors import DocumentNotFoundError, InvalidQuestionError, PermissionDeniedError
 from rag.evidence import EvidenceReranker, SentenceScorer
 from rag.index import ChunkIndex
@@ -80,12 +82,20 @@ class Engine:
 
     @cached_property
     def reranker(self) -> EvidenceReranker:
-        return EvidenceReranker(self.scorer)
+        return EvidenceReranker(self.scorer, self.settings.rank_weight)
 
     @cached_property
     def extractive(self) -> ExtractiveAnswerer:
         s = self.settings
-        return ExtractiveAnswerer(self.scorer, s.answer_max_sentences, s.min_coverage, s.min_dense_score, s.normalize)
+        return ExtractiveAnswerer(s.answer_max_sentences, s.min_sentence_coverage)
+
+    @cached_property
+    def judge(self) -> CoverageJudge:
+        from rag.ingest import index_signature
+
+        model = CoverageModel.load(self.settings.coverage_model)
+        embedder = index_signature(self.settings).split("|")[0]
+        return CoverageJudge(self.tokenizer, model, embedder, self.settings.normalize)
 
     def warm_up(self) -> None:
         """Load the tokenizer dictionary and the model before the first real request."""
@@ -137,15 +147,28 @@ class Assistant:
     def search(self, query: str, top_k: int | None = None) -> list[RetrievedChunk]:
         return self.retrieve(self.analyze(query), top_k)
 
-    def ask(self, question: str, mode: AnswerMode | None = None, top_k: int | None = None) -> Answer:
-        analysis = self.analyze(question)
-        retrieved = self.retrieve(analysis, top_k)
-        extractive = self.extractive.run(analysis, retrieved)
-        if (mode or self.settings.answer_mode) is AnswerMode.EXTRACTIVE or not extractive.covered:
+    def judge(self, analysis: QueryAnalysis, retrieved: list[RetrievedChunk]) -> CoverageDecision:
+        """Whether the retrieved passages answer the question (see `rag.coverage`)."""
+        scored = self.scorer.run(analysis, retrieved)
+        return self.engine.judge.run(analysis, retrieved, scored[0] if scored else None)
+
+    def answer(
+        self, analysis: QueryAnalysis, retrieved: list[RetrievedChunk], mode: AnswerMode | None = None
+    ) -> Answer:
+        """Judge coverage, then answer from the retrieved passages or decline with the closest topics."""
+        scored = self.scorer.run(analysis, retrieved)
+        if not scored or not self.engine.judge.run(analysis, retrieved, scored[0]).covered:
+            return refusal(analysis.question, retrieved)  # no sentence to quote is nothing to answer with
+        extractive = self.extractive.run(analysis, scored)
+        if (mode or self.settings.answer_mode) is AnswerMode.EXTRACTIVE:
             return extractive
         from rag.llm import LLMAnswerer
 
         return LLMAnswerer.from_settings(self.settings).run(analysis, retrieved, fallback=extractive)
+
+    def ask(self, question: str, mode: AnswerMode | None = None, top_k: int | None = None) -> Answer:
+        analysis = self.analyze(question)
+        return self.answer(analysis, self.retrieve(analysis, top_k), mode)
 
     def documents(self) -> list[DocumentRecord]:
         readable = self.index.manifest.documents.values()

@@ -2,11 +2,12 @@
 
 Each group is a set of normalised alternatives; a question that mentions one member is matched
 against all of them, both by BM25 and by the coverage check that decides whether to answer.
+Groups are a company's vocabulary, deployment data it supplies through `RAG_SYNONYMS` (the demo's
+are in `deploy/demo/`); none ship with the package, so nothing fitted to one corpus is in the code path.
 """
 
 import re
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from rag.normalize import normalize
@@ -33,9 +34,7 @@ def _parse(text: str) -> list[frozenset[str]]:
 
 class Synonyms:
     def __init__(self, extra: Path | None = None) -> None:
-        text = (files("rag") / "resources" / "synonyms.txt").read_text(encoding="utf-8")
-        if extra is not None:
-            text += "\n" + extra.read_text(encoding="utf-8")
+        text = extra.read_text(encoding="utf-8") if extra is not None else ""
         self.groups = _parse(text)
         self._members = sorted(
             ((member, group) for group in self.groups for member in group), key=lambda pair: -len(pair[0])

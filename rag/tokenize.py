@@ -1,7 +1,8 @@
 """jieba tokenisation over normalised text, shared by chunk sizing, BM25 and query analysis.
 
 One `jieba.Tokenizer` instance per user dictionary: the global one would leak domain terms
-between indexes with different dictionaries.
+between indexes with different dictionaries. The package ships only generic resources (jieba's
+dictionary, Chinese stopwords); a company's own terms come from `RAG_USER_DICT`.
 """
 
 import logging
@@ -20,8 +21,7 @@ _WORD = re.compile(r"[\w\u3400-\u9fff]")
 _MIN_SUB_WORD_FREQ = 20  # rarer dictionary entries (发状, 按同) are segmentation noise, not words
 
 
-def _resource_lines(name: str) -> list[str]:
-    text = (_RESOURCES / name).read_text(encoding="utf-8")
+def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
@@ -30,18 +30,17 @@ class Tokenizer:
 
     def __init__(self, user_dict: Path | None = None) -> None:
         self._user_dict = user_dict
-        self.stopwords = frozenset(_resource_lines("stopwords.txt"))
+        self.stopwords = frozenset(_lines((_RESOURCES / "stopwords.txt").read_text(encoding="utf-8")))
 
     @cached_property
     def _jieba(self) -> jieba.Tokenizer:
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
-        for line in _resource_lines("userdict.txt"):  # jieba's format: word [frequency] [tag]
-            word, *rest = line.split()
-            frequency = int(rest.pop(0)) if rest and rest[0].isdigit() else None
-            tokenizer.add_word(word, freq=frequency, tag=rest[0] if rest else "n")
-        if self._user_dict is not None:
-            tokenizer.load_userdict(str(self._user_dict))
+        if self._user_dict is not None:  # a company's terms: deployment data, not code
+            for line in _lines(self._user_dict.read_text(encoding="utf-8")):  # word [frequency] [tag]
+                word, *rest = line.split()
+                frequency = int(rest.pop(0)) if rest and rest[0].isdigit() else None
+                tokenizer.add_word(word, freq=frequency, tag=rest[0] if rest else "n")
         return tokenizer
 
     def words(self, normalized: str, new_words: bool = True) -> list[str]:
@@ -72,11 +71,19 @@ class Tokenizer:
             result.append(word)
         return result
 
+    def match_tokens(self, normalized: str) -> frozenset[str]:
+        """What a question term is matched against: index tokens plus every word of the plain
+        segmentation, stopwords included (a question may ask about 规定 itself)."""
+        return frozenset(self.tokens(normalized)) | frozenset(self.words(normalized))
+
     def sub_words(self, word: str) -> list[str]:
+        """The dictionary words a compound splits into at one point (测试用例 → 测试, 用例), never a
+        word that straddles its parts (试用), which would match a question about something else."""
         frequencies = self._jieba.FREQ
-        return [
-            word[i : i + n]
-            for n in (2, 3)
-            for i in range(len(word) - n + 1)
-            if word[i : i + n] != word and frequencies.get(word[i : i + n], 0) >= _MIN_SUB_WORD_FREQ
-        ]
+        parts: list[str] = []
+        for cut in range(1, len(word)):
+            head, tail = word[:cut], word[cut:]
+            halves = [p for p in (head, tail) if len(p) >= 2]
+            if halves and all(frequencies.get(p, 0) >= _MIN_SUB_WORD_FREQ for p in halves):
+                parts.extend(p for p in halves if p not in parts)
+        return parts

