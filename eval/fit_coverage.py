@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.config import Settings  # noqa: E402
 from rag.coverage import FEATURES, coverage_features  # noqa: E402
-from rag.ingest import index_signature  # noqa: E402
+from rag.ingest import embedder_name  # noqa: E402
 from rag.evaluation import CONFIGS, DEFAULT_CONFIG, Evaluator, load_eval_set  # noqa: E402
 from rag.service import Assistant  # noqa: E402
 
@@ -36,7 +36,7 @@ def dev_features(questions: Path, corpus: Path, work_dir: Path) -> tuple[list[li
     items = load_eval_set(questions, split="dev")
     config = CONFIGS[DEFAULT_CONFIG]
     evaluator = Evaluator([corpus], work_dir, progress=lambda m: print(m, file=sys.stderr))
-    evaluator._build(config)
+    evaluator.build(config)
     assistant = Assistant(evaluator._settings(config))
     rows, labels = [], []
     for item in items:
@@ -85,7 +85,7 @@ def main() -> None:
         "scales": dict(zip(FEATURES, scaler.scale_.round(6).tolist(), strict=True)),
         "intercept": round(float(model.intercept_[0]), 6),
         "threshold": round(threshold, 6),
-        "embedder": index_signature(Settings(_env_file=None)).split("|")[0],
+        "embedder": embedder_name(Settings(_env_file=None)),
         "fitted_on": [str(q.relative_to(ROOT)) + " (split=dev)" for q, _ in DEV_SETS if q.exists()],
         "dev_report": report,
     }

@@ -16,13 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from eval.fit_coverage import DEV_SETS  # noqa: E402
 from rag.evaluation import CONFIGS, DEFAULT_CONFIG, Evaluator, load_eval_set, retrieval_scores  # noqa: E402
 from rag.service import Assistant  # noqa: E402
-
-DEV_SETS = (
-    (ROOT / "eval" / "questions.jsonl", ROOT / "corpus"),
-    (ROOT / "eval" / "company" / "questions.jsonl", ROOT / "eval" / "company" / "corpus"),
-)
 DENSE_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 3.0)
 RANK_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
 
@@ -36,7 +32,7 @@ def main() -> None:
         items = [i for i in load_eval_set(questions, split="dev") if i.answerable]
         evaluator = Evaluator([corpus], work_dir / questions.parent.name, progress=lambda m: print(m, file=sys.stderr))
         config = CONFIGS[DEFAULT_CONFIG]
-        evaluator._build(config)
+        evaluator.build(config)
         sets.append((questions.parent.name, items, evaluator._settings(config)))
     results = []
     for dense_weight, rank_weight in itertools.product(DENSE_WEIGHTS, RANK_WEIGHTS):

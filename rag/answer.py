@@ -108,7 +108,7 @@ class ExtractiveAnswerer:
             if any(jaccard(sentence.normalized, c.normalized) >= _DUPLICATE_JACCARD for c in chosen):
                 continue
             chosen.append(sentence)
-        chosen = _with_list_items(chosen, scored, self.max_sentences)
+        chosen = _with_list_items(chosen, self.max_sentences)
         # Reading order: documents in the order they first matter, sentences in document order.
         doc_rank: dict[str, int] = {}
         for sentence in chosen:
@@ -134,13 +134,8 @@ _ITEM = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．
 _LIST_ITEMS = 12
 
 
-def _with_list_items(
-    chosen: list[ScoredSentence], scored: list[ScoredSentence], limit: int
-) -> list[ScoredSentence]:
+def _with_list_items(chosen: list[ScoredSentence], limit: int) -> list[ScoredSentence]:
     """A chosen lead-in ending in "：" is followed by the sentences after it in its chunk, its items."""
-    by_chunk: dict[str, list[ScoredSentence]] = {}
-    for sentence in scored:
-        by_chunk.setdefault(sentence.chunk.chunk_id, []).append(sentence)
     result = list(chosen)
     for lead in chosen:
         if not _LEAD_IN.search(lead.quote.rstrip()):

