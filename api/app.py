@@ -10,9 +10,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +23,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from api.auth import auth_dependencies, presented_key
 from api.documents import documents_router
+from api.guard import RequestGuard
 from api.schemas import (
     AskRequest,
     AskResponse,
@@ -43,14 +45,18 @@ from rag.config import AnswerMode, Settings
 from rag.draft import CitationRegistry, Draft, Drafter, Handbook, InvalidDraftError, TopicNotCoveredError, parse_outline
 from rag.errors import (
     AuthenticationError,
+    DocumentConflictError,
     DocumentNotFoundError,
     EmbedderMismatchError,
     EmptyIndexError,
     IndexCorruptError,
+    IndexUnwritableError,
     InvalidQuestionError,
     LLMError,
+    LLMNotConfiguredError,
     PermissionDeniedError,
     RagError,
+    StorageFullError,
     UploadRejectedError,
 )
 from rag.ingest import index_signature
@@ -68,10 +74,20 @@ _STATUS = {
     EmptyIndexError: 503,
     IndexCorruptError: 503,
     EmbedderMismatchError: 503,
+    IndexUnwritableError: 503,
+    DocumentConflictError: 409,
+    StorageFullError: 507,
     LLMError: 502,
+    LLMNotConfiguredError: 409,
 }
-ERROR_RESPONSES = {code: {"model": ErrorOut} for code in (401, 403, 422, 502, 503)}
+ERROR_RESPONSES = {code: {"model": ErrorOut} for code in (401, 403, 409, 413, 422, 502, 503)}
 _MULTIPART_OVERHEAD = 1024 * 1024
+_MAX_FILE_NAME_CHARS = 60  # of a downloaded draft's name: the header stays small whatever the title
+# Pydantic's messages for what a user can get wrong in a text field, in the language of the service.
+_VALIDATION_MESSAGES = {
+    "string_too_long": "过长：最多 {max_length} 个字符",
+    "string_unicode": "含有无法处理的字符（孤立的代理项），请删除后重试",
+}
 STATIC_DIR = Path(__file__).parent / "static"  # the web page: plain HTML, CSS and JS, no build step
 logger = logging.getLogger("rag.api")
 
@@ -93,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             logger.info("已配置 %d 个 API 密钥，按访问组过滤文档。", len(keyring.keys))
         try:
-            await asyncio.to_thread(holder.get)
+            await asyncio.to_thread(holder.start)
         except RagError:
             pass  # reported by /health and by each endpoint
         yield
@@ -111,21 +127,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
 
-    @app.middleware("http")
-    async def refuse_oversized_uploads(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Refuse by Content-Length before reading a body no upload could legitimately need."""
-        limit = settings.max_upload_bytes * settings.max_upload_files + _MULTIPART_OVERHEAD
-        length = request.headers.get("content-length", "")
-        if request.method == "POST" and request.url.path == "/documents" and length.isdigit() and int(length) > limit:
-            detail = f"上传内容过大：{int(length) / 1024 / 1024:.1f} MB，上限 {limit / 1024 / 1024:.1f} MB。"
-            return JSONResponse({"detail": detail}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(
+        RequestGuard,
+        keyring=keyring,
+        json_limit=settings.max_json_bytes,
+        upload_limit=settings.max_upload_bytes * settings.max_upload_files + _MULTIPART_OVERHEAD,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        problems = "；".join(f"{'.'.join(map(str, e['loc'][1:])) or '请求体'}: {e['msg']}" for e in error.errors())
+        problems = "；".join(f"{'.'.join(map(str, e['loc'][1:])) or '请求体'}: {_message(e)}" for e in error.errors())
         return JSONResponse({"detail": f"请求格式不正确：{problems}"}, status_code=422)
 
     @app.get("/", include_in_schema=False)
@@ -136,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/ask", response_model=AskResponse, responses=ERROR_RESPONSES, summary="提问，返回带引用的回答")
     def ask(body: AskRequest, rag: Assistant = Depends(assistant)):  # noqa: B008
+        if (body.mode or settings.answer_mode) is AnswerMode.LLM and not settings.llm_configured:
+            raise LLMNotConfiguredError()  # before retrieval: a declined question would hide it
         started = time.perf_counter()
         answer = rag.ask(body.question, mode=body.mode, top_k=body.top_k)
         response = AskResponse.from_answer(answer, (time.perf_counter() - started) * 1000)
@@ -166,33 +179,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", response_model=HealthOut, summary="服务状态")
     def health(key: str | None = Depends(presented_key)) -> HealthOut:
-        vector_store = settings.chroma_url or f"embedded:{settings.data_dir / 'chroma'}"
-        base = {
-            "vector_store": vector_store,
-            "llm_configured": settings.llm_configured,
-            "auth": "open" if keyring.open else "api-key",
-        }
+        try:
+            access = keyring.authenticate(key)
+        except AuthenticationError:
+            access = None  # keys are configured and none was given: the status only, no paths or counts
+        base: dict[str, Any] = {"auth": "open" if keyring.open else "api-key"}
+        if access is not None:
+            base |= {
+                "vector_store": settings.chroma_url or f"embedded:{settings.data_dir / 'chroma'}",
+                "llm_configured": settings.llm_configured,
+            }
         try:
             engine = holder.get()
         except RagError as error:
-            return HealthOut(status="error", detail=str(error), **base)
+            return HealthOut(status="error", detail=str(error) if access is not None else None, **base)
         manifest = engine.index.manifest
         status = "ok" if manifest.documents else "empty"
-        counts = {}
-        try:
-            access = keyring.authenticate(key)
-            readable = Assistant(engine=engine, access=access).documents()
-            counts = {
-                "documents": len(readable),
-                "chunks": sum(len(r.chunk_ids) for r in readable),
-                "can_manage": access.admin,
-            }
-        except AuthenticationError:
-            pass  # without a valid key the counts are not shown
-        return HealthOut(status=status, embedder=manifest.embedder or index_signature(settings), **counts, **base)
+        if access is None:
+            return HealthOut(status=status, **base)
+        readable = Assistant(engine=engine, access=access).documents()
+        return HealthOut(
+            status=status,
+            embedder=manifest.embedder or index_signature(settings),
+            documents=len(readable),
+            chunks=sum(len(r.chunk_ids) for r in readable),
+            can_manage=access.admin,
+            **base,
+        )
 
     app.include_router(documents_router(holder, caller, admin, assistant))
     return app
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])  # our validators' own (Chinese) message
+    template = _VALIDATION_MESSAGES.get(error["type"])
+    return template.format(**error.get("ctx", {})) if template else error["msg"]
 
 
 async def _events(response: AskResponse) -> AsyncIterator[dict[str, str]]:
@@ -213,19 +236,18 @@ def _draft_file(document: Draft | Handbook, format: DraftFormat) -> DraftOut | H
 
     from rag.export import to_docx, to_markdown
 
-    name = document.topic if isinstance(document, Draft) else document.title
+    name = quote((document.topic if isinstance(document, Draft) else document.title)[:_MAX_FILE_NAME_CHARS])
     if format is DraftFormat.MARKDOWN:
-        disposition = f"attachment; filename*=UTF-8''{quote(name)}.md"
         return PlainTextResponse(
             to_markdown(document),
             media_type="text/markdown; charset=utf-8",
-            headers={"Content-Disposition": disposition},
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}.md"},
         )
     if format is DraftFormat.DOCX:
         return Response(
             to_docx(document),
             media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}.docx"},
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}.docx"},
         )
     return DraftOut.from_draft(document) if isinstance(document, Draft) else HandbookOut.from_handbook(document)
 

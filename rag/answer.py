@@ -8,6 +8,7 @@ plain statement that the documents do not cover the question.
 import re
 from dataclasses import replace
 
+from rag.clean import is_table_row
 from rag.evidence import DURATION, ScoredSentence
 from rag.models import Answer, AnswerSentence, Citation, RetrievedChunk
 from rag.normalize import normalize, strip_annotations
@@ -76,7 +77,9 @@ class ExtractiveAnswerer:
     Whether to answer at all is decided before, by `rag.coverage.CoverageJudge`. A sentence is kept
     only when it holds at least `min_sentence_coverage` of the question's weighted terms (an absolute
     bar: a padding sentence about another topic fails it however well its passage ranked) and scores
-    near the best one. A lead-in that introduces a list ("…包括：") brings its items, in order.
+    near the best one. A lead-in that introduces a list ("…包括：") brings its items, in order. When
+    the best sentence is a table row, the question asks about that row: the table's other rows (which
+    repeat its column names, so they match nearly as well) stay only if they score almost as well.
     """
 
     def __init__(
@@ -97,12 +100,13 @@ class ExtractiveAnswerer:
         if not scored:
             return []
         best = scored[0]
+        row_asked = is_table_row(best.quote)
         chosen: list[ScoredSentence] = [best]
         for sentence in scored[1:]:
             if len(chosen) == self.max_sentences:
                 break
-            same_passage = sentence.chunk.chunk_id == best.chunk.chunk_id
-            floor = best.score * (self.relative_floor if same_passage else self.other_passage_floor)
+            close = sentence.chunk.chunk_id == best.chunk.chunk_id and not (row_asked and is_table_row(sentence.quote))
+            floor = best.score * (self.relative_floor if close else self.other_passage_floor)
             if sentence.score < floor or sentence.coverage < self.min_sentence_coverage:
                 continue
             if any(jaccard(sentence.normalized, c.normalized) >= _DUPLICATE_JACCARD for c in chosen):

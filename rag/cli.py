@@ -54,14 +54,19 @@ def _parse_date(value: str | None) -> str | None:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="文件或目录（.txt/.md/.html/.pdf/.docx），目录递归读取")
+        list[Path] | None, typer.Argument(help="文件或目录（.txt/.md/.html/.pdf/.docx/.xlsx/.pptx），目录递归读取")
     ] = None,
-    rebuild: Annotated[bool, typer.Option(help="清空索引后重建（索引损坏或更换模型时）")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="在旧索引旁重建全部文档，完成后替换（索引损坏或更换模型时）；中断时旧索引不受影响")
+    ] = False,
     groups: Annotated[str | None, typer.Option(help="访问组，逗号分隔，如 public,hr；不填则沿用或默认")] = None,
     version: Annotated[str | None, typer.Option(help="文档版本，如 V2.1；不填则取文中写明的")] = None,
     effective_date: Annotated[
         str | None, typer.Option(help="生效日期 YYYY-MM-DD；不填则取文中写明的", callback=_parse_date)
     ] = None,
+    replace: Annotated[
+        bool, typer.Option(help="允许文件替换文档 ID 相同、但来自另一文件名的已有文档（默认报错）")
+    ] = False,
     explain: Annotated[
         Path | None, typer.Option(help="只分析该文件：列出未进入段落的行及原因、各段落的章节路径；不建索引")
     ] = None,
@@ -78,13 +83,15 @@ def ingest(
 
         settings = _settings()
         with user_errors():
-            document = load_file(explain)
+            document = load_file(explain, ocr=settings.ocr)
         clean, decisions = Cleaner().analyse(document)
         chunker = Chunker(Tokenizer(settings.user_dict), settings.chunk_max_tokens, settings.chunk_overlap_tokens)
         chunks = chunker.run(clean)
         spans = dropped_spans(clean, decisions, chunks)
         counts = coverage(clean, spans)
-        out = [f"{document.doc_id}：{len(chunks)} 段，保留 {counts.kept} 字，丢弃 {counts.dropped} 字（其中未解释的汉字 {counts.lost}）"]
+        out = [
+            f"{document.doc_id}：{len(chunks)} 段，保留 {counts.kept} 字，丢弃 {counts.dropped} 字（其中未解释的汉字 {counts.lost}）"
+        ]
         out += [f"丢弃 [{s.reason}] {s.start}-{s.end}：{document.text[s.start : s.end]}" for s in spans]
         out += [f"段落 {c.start}-{c.end} {c.section_path}：{c.text[:40].replace(chr(10), ' ')}" for c in chunks]
         sys.stdout.write("\n".join(out) + "\n")
@@ -96,6 +103,7 @@ def ingest(
             groups=validate_groups(groups.split(",")) if groups else None,
             version=version,
             effective_date=effective_date,
+            replace=replace,
         )
         report = Ingestor(_settings(), progress=on_progress).run(paths, rebuild=rebuild, options=options)
     console.print(

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     synonyms: Path | None = Field(
         None, description="A company's synonym groups, one per line, e.g. deploy/demo/synonyms.txt."
     )
+    ocr: bool = Field(
+        True, description="Read scanned PDF pages (no text layer) by OCR; seconds per page on a 2-core CPU."
+    )
 
     chunk_max_tokens: int = Field(160, ge=16, description="Chunk size in jieba tokens.")
     chunk_overlap_tokens: int = Field(24, ge=0, description="Trailing sentences carried into the next chunk.")
@@ -73,12 +76,11 @@ class Settings(BaseSettings):
     retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
     top_k: int = Field(6, ge=1, le=50)
     candidates: int = Field(20, ge=1, le=200, description="Hits each retriever contributes before fusion.")
-    rrf_k: int = 60
     rank_weight: float = Field(
-        0.5, ge=0, description="How much the fused rank counts against sentence evidence when reranking."
+        1.0, ge=0, description="How much the fused rank counts against sentence evidence when reranking."
     )
-    dense_weight: float = Field(
-        2.0, ge=0, description="Weight of the dense ranking against BM25's (1.0) in fusion; see eval/fit_fusion.py."
+    bm25_weight: float = Field(
+        0.25, ge=0, description="BM25 relative scores' weight against dense's (1.0) in fusion; eval/fit_fusion.py."
     )
 
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
@@ -100,6 +102,9 @@ class Settings(BaseSettings):
     default_groups: list[str] = Field(default_factory=lambda: ["public"], description="Groups of a new document.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest file one upload may carry.")
     max_upload_files: int = Field(20, ge=1, description="Most files one upload may carry.")
+    max_json_bytes: int = Field(
+        256 * 1024, ge=1024, description="Largest JSON request body; refused (413) before it is read."
+    )
 
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None

@@ -28,6 +28,7 @@ FEATURES = (
     "best_coverage",
     "evidence_coverage",
     "missing_subject",
+    "missing_name",
     "missing_term",
     "noun_coverage",
     "asked_count_missing",
@@ -67,7 +68,8 @@ class CoverageModel:
     def probability(self, features: dict[str, float | None]) -> float:
         """A signal that is absent (no dense retriever in BM25-only mode) counts as its mean: neutral."""
         z = self.intercept + sum(
-            w * ((value if (value := features[name]) is not None else self.means[name]) - self.means[name])
+            w
+            * ((value if (value := features[name]) is not None else self.means[name]) - self.means[name])
             / (self.scales[name] or 1.0)
             for name, w in self.weights.items()
         )
@@ -103,6 +105,7 @@ def coverage_features(
         "best_coverage": best.coverage if best is not None else 0.0,
         "evidence_coverage": query.coverage(evidence, tokens),
         "missing_subject": max((t.weight for t in missing), default=0.0),
+        "missing_name": max((t.weight for t in missing if t.named), default=0.0),
         # The heaviest question word the top passages lack, and how much of the named things they hold.
         "missing_term": max(unmatched, default=0.0),
         "noun_coverage": noun_found / noun_weight if noun_weight else 1.0,

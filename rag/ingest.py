@@ -4,7 +4,11 @@ A document whose content hash and stated metadata match the manifest is not read
 that check imports nothing heavy, so re-running ingest on an unchanged corpus takes well under a
 second. A changed document is re-chunked, only chunks whose content-derived id is new are embedded,
 and its old chunks are replaced in one commit (see `rag.index`). Removing documents is the same
-commit with nothing added.
+commit with nothing added; a rebuild is that commit into a fresh collection beside the live one.
+
+A document's id comes from its file name, and from the folders below the ingested directory, so
+`a/规范.txt` and `b/规范.txt` differ. A file whose id is that of a document read from another file
+name (`巡检 规范.txt` and `巡检_规范.md`) is refused unless replacing is asked for.
 """
 
 import time
@@ -12,14 +16,14 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from rag.config import EmbedderKind, Settings
 from rag.docmeta import stated_effective_date, stated_version
-from rag.errors import DocumentError, DocumentNotFoundError, EmbedderMismatchError
-from rag.load import discover, load_file
-from rag.manifest import Manifest, load_manifest, save_manifest
+from rag.errors import DocumentConflictError, DocumentError, DocumentNotFoundError, EmbedderMismatchError
+from rag.load import discover, doc_id_for, load_file
+from rag.manifest import PENDING_NAME, Manifest, load_manifest, save_manifest
 from rag.models import DocumentRecord, SourceDocument
 
 if TYPE_CHECKING:
@@ -35,6 +39,7 @@ class IngestOptions:
     groups: tuple[str, ...] | None = None
     version: str | None = None
     effective_date: str | None = None  # ISO date
+    replace: bool = False  # a file may replace the document of its id even when that was read from another name
 
 
 @dataclass
@@ -91,9 +96,33 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+def file_name(source: str) -> str:
+    """The name of the file a document was read from, uploaded (`upload:名称.txt`) or not."""
+    return PurePosixPath(source.removeprefix("upload:")).name
+
+
+def conflicts(documents: list[SourceDocument], manifest: Manifest) -> list[tuple[str, str, str]]:
+    """(file, id, indexed file) for each document whose id is held by one read from another file name."""
+    found = []
+    for document in documents:
+        old = manifest.documents.get(document.doc_id)
+        if old is not None and file_name(old.source) != file_name(document.source):
+            found.append((file_name(document.source), document.doc_id, file_name(old.source)))
+    return found
+
+
+def _inputs(paths: list[Path]) -> list[tuple[Path, tuple[str, ...]]]:
+    """Each file to read, with the folders it lies in below the directory named (none for a file named)."""
+    return [
+        (file, file.parent.relative_to(path).parts if path.is_dir() else ())
+        for path in paths
+        for file in discover([path])
+    ]
+
+
 def _same_record(new: DocumentRecord, old: DocumentRecord) -> bool:
-    """Nothing to write: same text, groups, version and date (the path it was read from may differ)."""
-    return replace(new, source=old.source) == old
+    """Nothing to write: same file name, text, groups, version and date (the folder read from may differ)."""
+    return replace(new, source=old.source) == old and file_name(new.source) == file_name(old.source)
 
 
 def _record_for(
@@ -136,12 +165,14 @@ class Ingestor:
 
     def run(self, paths: list[Path], rebuild: bool = False, options: IngestOptions | None = None) -> IngestReport:
         documents, failed = [], []
-        files = discover(paths)
-        for number, path in enumerate(files, 1):
+        files = _inputs(paths)
+        for number, (path, folders) in enumerate(files, 1):
             try:
-                documents.append(load_file(path))
+                document = load_file(path, ocr=self.settings.ocr)
             except DocumentError as error:
                 failed.append((str(path), str(error)))
+            else:
+                documents.append(replace(document, doc_id=doc_id_for(path.name, folders)) if folders else document)
             self.progress("load", number, len(files))
         return self.ingest(documents, failed, rebuild, options)
 
@@ -158,16 +189,22 @@ class Ingestor:
         unique: dict[str, SourceDocument] = {}
         for document in documents:
             if first := unique.get(document.doc_id):
-                report.failed.append((document.source, f"与 {first.source} 的文档 ID“{document.doc_id}”相同，已跳过"))
+                report.failed.append(
+                    (document.source, f"与 {first.source} 的文档 ID 同为“{document.doc_id}”，未导入；请将其中一个改名")
+                )
             else:
                 unique[document.doc_id] = document
         manifest = Manifest() if rebuild else load_manifest(self.settings.data_dir)
         check_signature(manifest, self.settings)
+        if not options.replace and (found := conflicts(list(unique.values()), manifest)):
+            raise DocumentConflictError(found)
         rechunk = bool(manifest.documents) and manifest.chunking != chunking_signature(self.settings)
         if rebuild or rechunk or any(self._differs(d, manifest, options) for d in unique.values()):
             self._write(list(unique.values()), rebuild, options, report)
         else:
             report.unchanged.extend(unique)
+            if (self.settings.data_dir / PENDING_NAME).exists():  # a killed writer's leftovers: clear them now
+                self._open_index().recover()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -213,10 +250,12 @@ class Ingestor:
         index = self._open_index()
         with index.writing():
             if rebuild:
-                index.clear()
+                index.begin_rebuild()
             else:
                 index.load()
             check_signature(index.manifest, self.settings)  # another writer may have committed meanwhile
+            if not options.replace and (found := conflicts(documents, index.manifest)):
+                raise DocumentConflictError(found)
             signature = chunking_signature(self.settings)
             rechunk = bool(index.manifest.documents) and index.manifest.chunking != signature
             if not (rebuild or rechunk or any(self._differs(d, index.manifest, options) for d in documents)):
@@ -268,7 +307,7 @@ class Ingestor:
                 self.progress("chunk", number, len(documents))
             removed_ids -= set(new_ids)
 
-            stored = index.existing_vectors(new_ids).keys() if not rebuild else set()
+            stored = index.existing_vectors(new_ids).keys()  # none in a rebuild's fresh collection
             report.chunks_reused = len(stored)
             missing = [cid for cid in new_ids if cid not in stored]
             if missing:
@@ -289,6 +328,7 @@ class Ingestor:
                 normalize=self.settings.normalize,
                 generation=index.manifest.generation,
                 chunking=index.manifest.chunking if stale else signature,
+                collection=index.manifest.collection,
                 documents=records,
             )
             if not new_ids and not removed_ids and not rebuild:  # only metadata changed: the manifest alone

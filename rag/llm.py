@@ -12,7 +12,7 @@ from llama_index.core.llms import LLM, ChatMessage
 
 from rag.answer import refusal
 from rag.config import Settings
-from rag.errors import LLMError
+from rag.errors import LLMError, LLMNotConfiguredError
 from rag.models import Answer, AnswerSentence, Chunk, Citation, RetrievedChunk
 from rag.normalize import strip_annotations
 from rag.query import QueryAnalysis
@@ -41,7 +41,7 @@ class _Evidence:
 def make_llm(settings: Settings) -> LLM:
     """The configured OpenAI-compatible endpoint, through llama-index."""
     if not settings.llm_configured:
-        raise LLMError("未配置大模型：请设置 RAG_LLM_BASE_URL 和 RAG_LLM_MODEL，或使用 extractive 模式。")
+        raise LLMNotConfiguredError()
     from llama_index.llms.openai_like import OpenAILike
 
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"

@@ -1,7 +1,8 @@
 """Loading: files or uploaded bytes → SourceDocument, in whatever format and encoding they come.
 
-Text files are decoded (UTF-8, GBK/GB18030, Big5) and kept exactly as read; HTML, PDF and DOCX
-are turned into text by `rag.extract`. That text is what citations quote and offsets index.
+Text files are decoded (UTF-8, GBK/GB18030, Big5) and kept exactly as read; HTML, PDF, DOCX, XLSX
+and PPTX are turned into text by `rag.extract` (scanned PDF pages by OCR, `rag.ocr`). That text is
+what citations quote and offsets index.
 """
 
 import hashlib
@@ -12,12 +13,18 @@ from pathlib import Path, PurePosixPath
 from charset_normalizer import from_bytes
 
 from rag.errors import DocumentError
-from rag.extract import docx_to_text, html_to_text, pdf_to_text
+from rag.extract import docx_to_text, html_to_text, pdf_to_text, pptx_to_text, xlsx_to_text
 from rag.models import SourceDocument
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
-_EXTRACTORS = {".html": html_to_text, ".htm": html_to_text, ".pdf": pdf_to_text, ".docx": docx_to_text}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | _EXTRACTORS.keys()
+_EXTRACTORS = {
+    ".html": html_to_text,
+    ".htm": html_to_text,
+    ".docx": docx_to_text,
+    ".xlsx": xlsx_to_text,
+    ".pptx": pptx_to_text,
+}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".pdf"} | _EXTRACTORS.keys()  # a PDF's extraction takes the OCR switch
 _FORMAT_NAMES = {".htm": "html", ".markdown": "md"}
 # Encodings Chinese text files arrive in besides UTF-8; GB18030 is a superset of GBK and GB2312.
 _CJK_ENCODINGS = ("gb18030", "big5")
@@ -53,15 +60,18 @@ def decode_text(data: bytes, name: str) -> str:
 
 
 def safe_file_name(name: str) -> str:
-    """The last part of an uploaded name: no directories (`../`, `C:\\`), no control characters."""
+    """The last part of an uploaded name: no directories (`../`, `C:\\`), no control characters and no
+    lone surrogates (a multipart body in UTF-7 can carry them; they cannot be written as UTF-8)."""
     base = PurePosixPath(name.replace("\\", "/")).name
-    return re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "upload"
+    return re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", base).strip() or "upload"
 
 
-def doc_id_for(name: str) -> str:
-    """The file stem, made safe for ids and URLs."""
-    stem = Path(safe_file_name(name)).stem
-    return (re.sub(r"[^\w\-.]+", "_", stem).strip("._") or "doc")[:80]
+def doc_id_for(name: str, folders: tuple[str, ...] = ()) -> str:
+    """The file stem after the folders it was found in (`a/规范.txt` → `a__规范`), made safe for ids and URLs;
+    a name with nothing usable (`....txt`) gets a hash of it rather than one id shared by all such names."""
+    parts = (*folders, Path(safe_file_name(name)).stem)
+    safe = [re.sub(r"[^\w\-.]+", "_", part).strip("._") for part in parts]
+    return "__".join(p for p in safe if p)[:80] or f"doc-{hashlib.sha1('/'.join(parts).encode()).hexdigest()[:8]}"
 
 
 def _suffix(name: str) -> str:
@@ -73,11 +83,18 @@ def _suffix(name: str) -> str:
     return suffix
 
 
-def load_bytes(data: bytes, name: str, source: str | None = None) -> SourceDocument:
+def _text(data: bytes, name: str, suffix: str, ocr: bool) -> str:
+    """Decoded, or extracted by format; `ocr` says whether a PDF's scanned pages are read by OCR."""
+    if suffix == ".pdf":
+        return pdf_to_text(data, name, ocr=ocr)
+    extract = _EXTRACTORS.get(suffix)
+    return extract(data, name) if extract else decode_text(data, name)
+
+
+def load_bytes(data: bytes, name: str, source: str | None = None, *, ocr: bool = True) -> SourceDocument:
     """A document from its bytes and file name; `source` records where it came from."""
     suffix = _suffix(name)
-    extract = _EXTRACTORS.get(suffix)
-    text = extract(data, name) if extract else decode_text(data, name)
+    text = _text(data, name, suffix, ocr)
     if not text.strip():
         raise DocumentError(f"{name}: 文件为空")
     return SourceDocument(
@@ -89,13 +106,13 @@ def load_bytes(data: bytes, name: str, source: str | None = None) -> SourceDocum
     )
 
 
-def load_file(path: Path) -> SourceDocument:
+def load_file(path: Path, *, ocr: bool = True) -> SourceDocument:
     _suffix(str(path))
     try:
         data = path.read_bytes()
     except OSError as error:
         raise DocumentError(f"{path}: 无法读取（{error.strerror}）") from error
-    return load_bytes(data, str(path), str(path))
+    return load_bytes(data, str(path), str(path), ocr=ocr)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

@@ -17,6 +17,7 @@ from rag.models import DocumentRecord
 
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = "write.lock"
+PENDING_NAME = "ingest.pending"  # present while a write is under way, or after one was killed
 FORMAT_VERSION = 2
 
 
@@ -26,6 +27,7 @@ class Manifest:
     normalize: bool = True
     generation: int = 0  # names the snapshot of chunk store and BM25 this manifest commits
     chunking: str = ""  # how the chunks were made; another value means every document is re-chunked
+    collection: str = ""  # the Chroma collection holding this generation's vectors ("": `settings.collection`)
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
 
     @property
@@ -62,6 +64,7 @@ def load_manifest(data_dir: Path) -> Manifest:
             normalize=raw["normalize"],
             generation=raw["generation"],
             chunking=raw.get("chunking", ""),
+            collection=raw.get("collection", ""),
             documents=documents,
         )
     except (ValueError, KeyError, TypeError) as error:
@@ -76,18 +79,26 @@ def save_manifest(data_dir: Path, manifest: Manifest) -> None:
         "normalize": manifest.normalize,
         "generation": manifest.generation,
         "chunking": manifest.chunking,
+        "collection": manifest.collection,
         "documents": {doc_id: asdict(record) for doc_id, record in sorted(manifest.documents.items())},
     }
     write_atomic(data_dir / MANIFEST_NAME, json.dumps(payload, ensure_ascii=False, indent=1))
 
 
 @contextmanager
-def writer_lock(data_dir: Path) -> Iterator[None]:
-    """One writer at a time across processes (an advisory lock the OS drops if the holder dies)."""
+def writer_lock(data_dir: Path, wait: bool = True) -> Iterator[bool]:
+    """One writer at a time across processes (an advisory lock the OS drops if the holder dies).
+
+    With `wait=False` it yields False at once while another writer holds it, and True once held.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / LOCK_NAME).open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

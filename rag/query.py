@@ -22,6 +22,9 @@ _ABSENT = "\x00"  # a term no corpus contains: its idf is the highest possible
 _SPECIFIC_GENERAL_IDF = 9.0  # general-language idf from which a word counts as fully specific
 _SINGLE_CHAR_WEIGHT = 1.0  # a lone character (满, 管, 过) is too ambiguous to decide anything
 _NOUN_FLAGS = ("n", "eng", "j")  # jieba's nouns (n, nr, ns…), Latin words, abbreviations
+# A name (person, place, organisation, product, code like VPN or 95M) is a thing a passage either
+# mentions or does not; a common noun (宠物, 妻子) is often a lay word for the corpus's own (动物, 配偶).
+_NAME_FLAGS = ("nr", "ns", "nt", "nz", "eng")
 # A verb or adverb the corpus lacks (附带, 快要, 保留) is phrasing more often than topic; capped so
 # that it cannot outweigh the topic words the passage does share.
 _ABSENT_NON_NOUN_WEIGHT = 3.0
@@ -35,6 +38,7 @@ class QueryTerm:
     # wherever all its characters occur, so it neither decides nor blocks coverage on its own.
     loose: bool = False
     noun: bool = False  # names a thing (年假, 公积金): the subject a passage must mention
+    named: bool = False  # a proper name or code, or a word general Chinese lacks: no paraphrase of it exists
     absent: bool = False  # no indexed chunk contains it
 
     def occurs(self, text: str, tokens: frozenset[str]) -> bool:
@@ -64,11 +68,7 @@ class QueryAnalysis:
     def missing_subjects(self, text: str, tokens: frozenset[str]) -> list[QueryTerm]:
         """Specific nouns (at least `floor` heavy) the text lacks: a question about 年假 is not
         answered by a passage about 休假制度, however much else matches."""
-        return [
-            t
-            for t in self.terms
-            if t.noun and t.absent and not t.loose and not t.occurs(text, tokens)
-        ]
+        return [t for t in self.terms if t.noun and t.absent and not t.loose and not t.occurs(text, tokens)]
 
     def coverage(self, text: str, tokens: frozenset[str]) -> float:
         """Share of the question's weight whose terms (or synonyms) occur in normalised `text`.
@@ -141,12 +141,13 @@ class QueryAnalyzer:
             if any(forms & term.forms for term in terms):
                 continue
             noun = flag.startswith(_NOUN_FLAGS)
+            named = noun and (flag.startswith(_NAME_FLAGS) or not is_general_word(word))
             absent = not self._present(forms)
             loose = absent and bool(_CJK.fullmatch(word)) and not is_general_word(word)
             weight = self._weight(word)
             if absent and not noun:
                 weight = min(weight, _ABSENT_NON_NOUN_WEIGHT)
-            terms.append(QueryTerm(forms, weight, loose=loose, noun=noun, absent=absent))
+            terms.append(QueryTerm(forms, weight, loose=loose, noun=noun, named=named, absent=absent))
         bm25_tokens = self.tokenizer.tokens(expansion.residual) + [
             t for group in expansion.groups for member in sorted(group) for t in self.tokenizer.tokens(member)
         ]

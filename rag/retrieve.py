@@ -1,4 +1,4 @@
-"""Retrieval: dense (Chroma through llama-index) and jieba BM25, fused by reciprocal rank.
+"""Retrieval: dense (Chroma through llama-index) and jieba BM25, fused by their relative scores.
 
 Both retrievers take the caller's readable documents as one metadata filter (Chroma's `where` and
 BM25's weight mask), so what a caller may not read is never a candidate, not merely hidden later.
@@ -30,18 +30,22 @@ class Ranked:
     score: float
 
 
-def reciprocal_rank_fusion(
-    rankings: list[list[Ranked]], k: int = 60, weights: list[float] | None = None
-) -> list[tuple[str, float]]:
-    """Σ w/(k + rank) over the rankings a chunk appears in; ties keep first-seen order.
+def relative_score_fusion(rankings: list[list[Ranked]], weights: list[float]) -> list[tuple[str, float]]:
+    """Σ w · (score − min) / (max − min) over the rankings a chunk appears in; ties keep first-seen order.
 
-    The weights say how far each retriever is trusted; they are calibrated on dev questions
-    (`eval/fit_fusion.py`), since which signal is stronger depends on how people phrase questions.
+    Scores rather than ranks: how far the second hit trails the first says how sure each retriever is,
+    which reciprocal-rank fusion throws away, so a weak BM25 list (a question in lay words that shares
+    few terms with the text) could push dense's clear winner down. The weights are calibrated on dev
+    questions (`eval/fit_fusion.py`).
     """
     fused: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
-        for rank, item in enumerate(ranking, 1):
-            fused[item.chunk_id] = fused.get(item.chunk_id, 0.0) + weight / (k + rank)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if not ranking:
+            continue
+        high, low = max(r.score for r in ranking), min(r.score for r in ranking)
+        for item in ranking:
+            share = (item.score - low) / (high - low) if high > low else 1.0
+            fused[item.chunk_id] = fused.get(item.chunk_id, 0.0) + weight * share
     return sorted(fused.items(), key=lambda pair: pair[1], reverse=True)
 
 
@@ -106,8 +110,7 @@ class HybridRetriever:
         lexical = self.bm25(query, readable) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
         dense_scores = {r.chunk_id: r.score for r in dense}
         bm25_scores = {r.chunk_id: r.score for r in lexical}
-        weighted = [(r, w) for r, w in ((dense, self.settings.dense_weight), (lexical, 1.0)) if r]
-        fused = reciprocal_rank_fusion([r for r, _ in weighted], self.settings.rrf_k, [w for _, w in weighted])
+        fused = relative_score_fusion([dense, lexical], [1.0, self.settings.bm25_weight])
         results = []
         for chunk_id, score in fused:
             chunk = self.index.chunks.get(chunk_id)

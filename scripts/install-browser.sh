@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser the web-page tests drive: Debian's chromium (no downloaded build), and a CJK font so
-# that the screenshots show Chinese text rather than empty boxes.
+# that the screenshots show Chinese text rather than empty boxes, and the OCR tests can draw a scanned page.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)

@@ -5,7 +5,6 @@ import os
 import re
 
 import pytest
-from fastapi import FastAPI, Request
 
 from rag.config import Settings
 from rag.draft import Drafter, DraftSection
@@ -13,34 +12,19 @@ from rag.llm import ClauseRewriter
 from rag.service import Assistant
 
 from .conftest import LiveServer
+from .fake_llm import openai_app
 from .test_draft import all_clauses
 
 
-def rewording_openai() -> FastAPI:
+def rewording(prompt: str) -> str:
     """Rewords a clause by prefixing 应; to clauses about 客户 it adds a time limit no source states."""
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> dict:
-        body = await request.json()
-        clause = re.search(r"条款：(.*)$", body["messages"][-1]["content"], re.S).group(1).strip()
-        content = clause + "，且须在3小时内回访客户。" if "客户" in clause else "应" + clause
-        message = {"role": "assistant", "content": content}
-        return {
-            "id": "fake",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"],
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-
-    return app
+    clause = re.search(r"条款：(.*)$", prompt, re.S).group(1).strip()
+    return clause + "，且须在3小时内回访客户。" if "客户" in clause else "应" + clause
 
 
 @pytest.fixture(scope="module")
 def rewriter():
-    with LiveServer(rewording_openai()) as server:
+    with LiveServer(openai_app(rewording)) as server:
         settings = Settings(_env_file=None, llm_base_url=f"{server.url}/v1", llm_model="fake-model")
         yield ClauseRewriter.from_settings(settings)
 

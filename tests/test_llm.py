@@ -5,42 +5,25 @@ import os
 import re
 
 import pytest
-from fastapi import FastAPI, Request
 
 from rag.config import AnswerMode, Settings
 from rag.errors import LLMError
 from rag.service import Assistant
 
 from .conftest import LiveServer
+from .fake_llm import openai_app
 
 SCRIPTS: dict[str, str] = {}
 
 
-def fake_openai() -> FastAPI:
+def scripted(prompt: str) -> str:
     """Answers with the script registered for the question found in the prompt."""
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> dict:
-        body = await request.json()
-        prompt = body["messages"][-1]["content"]
-        question = re.search(r"问题：(.*)$", prompt, re.S).group(1).strip()
-        content = SCRIPTS[question]
-        return {
-            "id": "fake",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-
-    return app
+    return SCRIPTS[re.search(r"问题：(.*)$", prompt, re.S).group(1).strip()]
 
 
 @pytest.fixture(scope="module")
 def llm_url():
-    with LiveServer(fake_openai()) as server:
+    with LiveServer(openai_app(scripted)) as server:
         yield f"{server.url}/v1"
 
 

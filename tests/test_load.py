@@ -49,4 +49,4 @@ def test_uploaded_names_lose_their_directories():
     assert safe_file_name("../../etc/passwd.txt") == "passwd.txt"
     assert safe_file_name("C:\\Users\\制度.docx") == "制度.docx"
     assert doc_id_for("../../制度 (2024).docx") == "制度_2024"
-    assert doc_id_for("..") == "doc"
+    assert doc_id_for("..").startswith("doc-") and doc_id_for("..") != doc_id_for("....txt")
