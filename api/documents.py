@@ -85,10 +85,11 @@ def documents_router(
         if not documents:
             reasons = "；".join(reason for _, reason in failed)
             raise UploadRejectedError(f"没有可导入的文件：{reasons}", 422)
-        indexed = load_manifest(settings.data_dir).documents
         # A name given with folders is cut to its last part, so nothing shows it is the indexed file of that name.
-        if not replace and (taken := [(n, d, file_name(indexed[d].source)) for n, d in foldered if d in indexed]):
-            raise DocumentConflictError(taken)
+        if foldered and not replace:
+            indexed = load_manifest(settings.data_dir).documents
+            if taken := [(n, d, file_name(indexed[d].source)) for n, d in foldered if d in indexed]:
+                raise DocumentConflictError(taken)
         report = Ingestor(settings, guard=holder.lock.writing).ingest(documents, failed, options=options)
         records = load_manifest(settings.data_dir).documents
         touched = [*report.added, *report.updated, *report.unchanged]

@@ -68,7 +68,7 @@ def _without_answer(item: EvalItem, texts: dict[str, str]) -> frozenset[str] | N
     these give the model as many must-decline examples as answerable ones, from the same questions."""
     if not item.answerable or not item.key_points:
         return None
-    gold = {d for d in texts if any(d.startswith(label.doc) for label in item.relevant)}
+    gold = {d for d in texts if any(label.names(d) for label in item.relevant)}
     rest = frozenset(texts) - gold
     points = [normalize(point) for point in item.key_points]
     if not gold or not rest or any(point in texts[d] for point in points for d in rest):

@@ -89,9 +89,8 @@ def ingest(
         chunks = chunker.run(clean)
         spans = dropped_spans(clean, decisions, chunks)
         counts = coverage(clean, spans)
-        out = [
-            f"{document.doc_id}：{len(chunks)} 段，保留 {counts.kept} 字，丢弃 {counts.dropped} 字（其中未解释的汉字 {counts.lost}）"
-        ]
+        summary = f"保留 {counts.kept} 字，丢弃 {counts.dropped} 字（其中未解释的汉字 {counts.lost}）"
+        out = [f"{document.doc_id}：{len(chunks)} 段，{summary}"]
         out += [f"丢弃 [{s.reason}] {s.start}-{s.end}：{document.text[s.start : s.end]}" for s in spans]
         out += [f"段落 {c.start}-{c.end} {c.section_path}：{c.text[:40].replace(chr(10), ' ')}" for c in chunks]
         sys.stdout.write("\n".join(out) + "\n")

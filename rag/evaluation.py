@@ -39,9 +39,13 @@ class Label:
     quote: str
     doc: str = ""
 
+    def names(self, doc_id: str) -> bool:
+        """Whether the label is about that document (`doc` is an id or its prefix)."""
+        return doc_id.startswith(self.doc)
+
     def matches(self, chunk: Chunk) -> bool:
         """Compared without whitespace: a label quoting a lead-in and its first item spans a line break."""
-        return chunk.doc_id.startswith(self.doc) and _compact(self.quote) in _compact(chunk.text)
+        return self.names(chunk.doc_id) and _compact(self.quote) in _compact(chunk.text)
 
 
 def _compact(text: str) -> str:

@@ -267,7 +267,7 @@ class ChunkIndex:
     def recover(self) -> None:
         """Undo what a killed writer left (vectors no committed chunk names, which crowd dense results; an
         unfinished rebuild's collection), unless a writer is at work now. A server does this before serving."""
-        if not self.data_dir.is_dir():
+        if not (self.data_dir / PENDING_NAME).exists():  # written before the first vector is staged
             return
         with writer_lock(self.data_dir, wait=False) as locked:
             if locked:

@@ -196,14 +196,12 @@ class Ingestor:
                 unique[document.doc_id] = document
         manifest = Manifest() if rebuild else load_manifest(self.settings.data_dir)
         check_signature(manifest, self.settings)
-        if not options.replace and (found := conflicts(list(unique.values()), manifest)):
-            raise DocumentConflictError(found)
         rechunk = bool(manifest.documents) and manifest.chunking != chunking_signature(self.settings)
         if rebuild or rechunk or any(self._differs(d, manifest, options) for d in unique.values()):
             self._write(list(unique.values()), rebuild, options, report)
         else:
             report.unchanged.extend(unique)
-            if (self.settings.data_dir / PENDING_NAME).exists():  # a killed writer's leftovers: clear them now
+            if (self.settings.data_dir / PENDING_NAME).exists():  # checked here too: rag.index is a heavy import
                 self._open_index().recover()
         report.seconds = time.perf_counter() - started
         return report

@@ -66,7 +66,7 @@ class QueryAnalysis:
         return re.search(rf"[\d一二两三四五六七八九十百千万半]\s*(?:{unit})", text) is not None
 
     def missing_subjects(self, text: str, tokens: frozenset[str]) -> list[QueryTerm]:
-        """Specific nouns (at least `floor` heavy) the text lacks: a question about 年假 is not
+        """Nouns no indexed chunk contains that the text lacks too: a question about 年假 is not
         answered by a passage about 休假制度, however much else matches."""
         return [t for t in self.terms if t.noun and t.absent and not t.loose and not t.occurs(text, tokens)]
 

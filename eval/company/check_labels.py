@@ -76,7 +76,8 @@ def similar_lines(question: str, corpus: dict[str, str], n: int = 3) -> list[tup
 
 def main() -> int:
     corpus = load_corpus()
-    items = [json.loads(line) for line in (HERE / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = (HERE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    items = [json.loads(line) for line in lines if line.strip()]
     problems: list[str] = []
     ids = Counter(item.get("id") for item in items)
     problems += [f"duplicate id {id_}" for id_, count in ids.items() if count > 1]
