@@ -24,6 +24,7 @@ from sse_starlette.sse import EventSourceResponse
 from api.auth import auth_dependencies, presented_key
 from api.documents import documents_router
 from api.guard import RequestGuard
+from api.insights import insights_router, log_answer
 from api.schemas import (
     AskRequest,
     AskResponse,
@@ -61,6 +62,7 @@ from rag.errors import (
 )
 from rag.ingest import index_signature
 from rag.llm import ClauseRewriter
+from rag.questionlog import QuestionLog
 from rag.service import Assistant
 
 _STATUS = {
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     holder = EngineHolder(settings)
     keyring = KeyRing(settings.api_keys)
+    questions = QuestionLog.from_settings(settings)
     caller, admin = auth_dependencies(keyring)
 
     def assistant(access: Access = Depends(caller)) -> Iterator[Assistant]:  # noqa: B008
@@ -152,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         answer = rag.ask(body.question, mode=body.mode, top_k=body.top_k)
         response = AskResponse.from_answer(answer, (time.perf_counter() - started) * 1000)
+        response.log_id = log_answer(questions, rag, answer, response.took_ms)
         if not body.stream:
             return response
         return EventSourceResponse(_events(response))
@@ -208,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(documents_router(holder, caller, admin, assistant))
+    app.include_router(insights_router(holder, caller, questions))
     return app
 
 

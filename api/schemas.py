@@ -63,6 +63,7 @@ class AskResponse(BaseModel):
     closest_topics: list[str]
     mode: str
     took_ms: float
+    log_id: int | None = Field(None, description="问题记录中的编号，用于 POST /feedback；未记录时为空")
 
     @classmethod
     def from_answer(cls, answer: Answer, took_ms: float) -> "AskResponse":

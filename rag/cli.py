@@ -1,4 +1,4 @@
-"""`rag` command line: ingest, remove, list, ask, search, draft, handbook, eval, serve.
+"""`rag` command line: ingest, remove, list, ask, search, draft, handbook, eval, insights, serve.
 
 Heavy modules are imported inside the commands that need them, so `rag ingest` on an unchanged
 corpus returns in well under a second. Errors a user can act on print as one line, exit code 2.
@@ -332,6 +332,70 @@ def evaluate(
         if failures:
             raise typer.Exit(1)
         console.print(f"质量门槛全部通过（{gate}）")
+
+
+@app.command()
+def insights(
+    limit: Annotated[int, typer.Option(min=1, max=100, help="每一项列出的条数")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """洞察：未能回答的问题（按主题归类）、差评、热门问题、文档与章节的引用次数、从未被引用的文档。"""
+    from rag.insights import summarize
+    from rag.manifest import load_manifest
+    from rag.questionlog import QuestionLog
+    from rag.tokenize import Tokenizer
+
+    settings = _settings()
+    with user_errors():
+        log = QuestionLog.from_settings(settings)
+        if log is None:
+            raise RagError("问题记录已关闭（RAG_QUESTION_LOG=false），没有可分析的提问。")
+        documents = load_manifest(settings.data_dir).documents
+        summary = summarize(log.entries(), documents, Tokenizer(settings.user_dict), limit)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(summary), ensure_ascii=False, indent=2) + "\n")
+        return
+    out = Console(width=min(console.width, 80), highlight=False)  # readable in an 80-column terminal
+    out.print(
+        f"提问 {summary.asked} 次，未答 {summary.declined} 次；有用 {summary.rated_up}，没用 {summary.rated_down}。",
+        markup=False,
+    )
+    tables = [
+        (
+            "知识缺口（未能回答的问题）",
+            ("主题词", "次数", "员工的提问"),
+            [(" ".join(g.words), str(g.count), "；".join(g.questions)) for g in summary.gaps],
+        ),
+        (
+            "被评为没用的回答",
+            ("#", "问题", "评论"),
+            [(str(r.id), r.question, r.comment or "—") for r in summary.worst_rated],
+        ),
+        ("热门问题", ("问题", "次数", "未答"), [(h.question, str(h.count), str(h.declined)) for h in summary.hot]),
+        (
+            "文档引用",
+            ("文档", "次数", "最常引用的章节"),
+            [
+                (
+                    d.title,
+                    str(d.hits),
+                    "；".join(f"{s.removeprefix(d.title).lstrip(' >') or '全文'} {n}" for s, n in d.sections[:3]),
+                )
+                for d in summary.documents
+            ],
+        ),
+    ]
+    for title, columns, rows in tables:
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    if summary.never_cited:
+        out.print("从未被引用：" + "、".join(f"{d.title}（{d.doc_id}）" for d in summary.never_cited), markup=False)
 
 
 @app.command()

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         256 * 1024, ge=1024, description="Largest JSON request body; refused (413) before it is read."
     )
 
+    question_log: bool = Field(
+        True, description="Log each /ask (question, caller, covered, cited passages, latency) for 洞察, locally."
+    )
+    question_log_days: int = Field(90, ge=1, description="Days a logged question is kept; older ones go on write.")
+
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None

@@ -24,7 +24,7 @@ async function request(path, options = {}) {
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }
-    throw new Error(detail);
+    throw Object.assign(new Error(detail), { status: response.status });
   }
   return response;
 }
@@ -64,6 +64,7 @@ function selectTab(name) {
   document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${name}`; });
   showError("");
   if (name === "docs") loadDocuments().catch((e) => showError(e.message));
+  if (name === "insights") loadInsights().catch((e) => showError(e.message));
 }
 
 async function loadHealth() {
@@ -71,6 +72,7 @@ async function loadHealth() {
   $("#key-form").hidden = health.auth !== "api-key";
   state.canManage = Boolean(health.can_manage);
   $("#upload-form").hidden = !state.canManage;
+  $("nav button[data-tab=insights]").hidden = !state.canManage;
   if (health.auth === "api-key") {
     $("#key-status").textContent = health.documents == null ? "请输入密钥" : `可查阅 ${health.documents} 个文档`;
   }
@@ -98,10 +100,15 @@ function renderTurn(turn, index) {
     (c) => `<li><a class="cite" href="#" data-turn="${index}" data-cite="${c.id}">[${c.id}]</a> ${escapeHtml(c.section)}：“${escapeHtml(c.quote)}”</li>`,
   );
   const done = turn.covered !== undefined;
+  const feedback = done && turn.log_id != null ? `<div class="feedback">
+      <button type="button" class="rate${turn.rating === 1 ? " chosen" : ""}" data-rating="1" aria-label="有用">👍</button>
+      <button type="button" class="rate${turn.rating === -1 ? " chosen" : ""}" data-rating="-1" aria-label="没用">👎</button>
+      <input class="comment" maxlength="500" placeholder="补充说明（可不填）" aria-label="补充说明">
+      <span class="muted rated">${turn.rating ? "已收到反馈，谢谢" : ""}</span></div>` : "";
   element.innerHTML = `<div class="q">问：${escapeHtml(turn.question)}</div>
     <div class="answer">${body || '<p class="muted">检索中…</p>'}${notes}</div>
     ${sources.length ? `<ol class="sources">${sources.join("")}</ol>` : ""}
-    ${done && turn.covered ? '<div class="tools"><button type="button" class="copy">复制回答和出处</button><span class="muted copied"></span></div>' : ""}`;
+    ${done && turn.covered ? '<div class="tools"><button type="button" class="copy">复制回答和出处</button><span class="muted copied"></span></div>' : ""}${feedback}`;
   return element;
 }
 
@@ -274,6 +281,58 @@ async function download(format) {
   link.remove();
 }
 
+// ---- 反馈与洞察 ------------------------------------------------------------------------------
+
+async function rate(button) {
+  const element = button.closest(".turn");
+  const turn = state.history[Number(element.dataset.index)];
+  const rating = Number(button.dataset.rating);
+  const comment = element.querySelector(".comment").value.trim();
+  await postJson("/feedback", comment ? { log_id: turn.log_id, rating, comment } : { log_id: turn.log_id, rating });
+  turn.rating = rating;
+  saveHistory();
+  element.querySelectorAll("button.rate").forEach((b) => b.classList.toggle("chosen", b === button));
+  element.querySelector(".rated").textContent = "已收到反馈，谢谢";
+}
+
+async function loadInsights() {
+  const data = await getJson("/insights");
+  state.insights = data;
+  const list = (items) => `<ul>${items.map((q) => `<li>${escapeHtml(q)}</li>`).join("")}</ul>`;
+  $("#insights-summary").textContent = `提问 ${data.asked} 次，未能回答 ${data.declined} 次；有用 ${data.rated_up}，没用 ${data.rated_down}。`;
+  $("#insights-gaps").innerHTML = data.gaps.map((g, i) => `<div class="card gap-cluster">
+      <strong>${escapeHtml(g.words.join(" · "))}</strong><span class="muted count">${g.count} 次</span>${list(g.questions)}
+      <button type="button" class="gap-draft" data-gap="${i}">起草此主题的标准</button></div>`).join("")
+    || '<p class="muted">暂无未能回答的问题。</p>';
+  $("#insights-worst tbody").innerHTML = data.worst_rated.map((r) => `<tr><td>${escapeHtml(r.question)}</td>
+      <td>${escapeHtml(r.comment || "—")}</td><td>${r.doc_ids.map(escapeHtml).join(", ") || "—"}</td>
+      <td>${escapeHtml(r.asked_at.replace("T", " ").slice(0, 16))}</td></tr>`).join("")
+    || '<tr><td colspan="4" class="muted">暂无差评。</td></tr>';
+  $("#insights-hot").innerHTML = data.hot.map((h) => `<li>${escapeHtml(h.question)} <span class="muted">${h.count} 次${h.declined ? `，未答 ${h.declined} 次` : ""}</span></li>`).join("");
+  $("#insights-hits tbody").innerHTML = data.documents.map((d) => `<tr><td>${escapeHtml(d.title)}</td><td>${d.hits}</td>
+      <td>${d.sections.slice(0, 3).map((s) => `${escapeHtml(s.section)}（${s.hits}）`).join("<br>")}</td></tr>`).join("")
+    || '<tr><td colspan="3" class="muted">还没有被引用的文档。</td></tr>';
+  $("#insights-uncited").innerHTML = data.never_cited.map((d) => `<li>${escapeHtml(d.title)} <span class="muted">${escapeHtml(d.doc_id)}</span></li>`).join("");
+}
+
+// A gap cluster becomes a draft: its words are the topic, its questions shown above the draft.
+async function draftGap(gap) {
+  selectTab("draft");
+  $("#draft-topic").value = gap.topic;
+  $("#draft-outline").value = "";
+  $("#draft-asked").innerHTML = `<strong>员工问过而现有文档未回答的问题（${gap.count} 次）</strong><ul>${gap.questions.map((q) => `<li>${escapeHtml(q)}</li>`).join("")}</ul>`;
+  $("#draft-asked").hidden = false;
+  try {
+    await draft();
+  } catch (error) {
+    if (error.status !== 422) throw error;
+    // No source covers the topic at all: the standard's outline, every section for the writer to fill.
+    const outline = state.insights.draft_outline;
+    $("#draft-progress").textContent = `现有文档未覆盖“${gap.topic}”：以下章节均待补充。`;
+    renderDraft({ topic: gap.topic, sections: outline.map((section) => ({ section, gap: true, clauses: [] })), citations: [], gaps: outline });
+  }
+}
+
 // ---- wiring --------------------------------------------------------------------------------
 
 function guard(action) {
@@ -305,6 +364,8 @@ $("#conversation").addEventListener("click", guard(async (event) => {
   if (cite) {
     event.preventDefault();
     await openCitation(Number(cite.dataset.turn), Number(cite.dataset.cite));
+  } else if (event.target.closest("button.rate")) {
+    await rate(event.target.closest("button.rate"));
   } else if (event.target.classList.contains("copy")) {
     const turn = state.history[Number(event.target.closest(".turn").dataset.index)];
     await copyTurn(turn);
@@ -330,7 +391,14 @@ $("#doc-table").addEventListener("click", guard(async (event) => {
     viewDocument(await documentText(docId));
   }
 }));
-$("#draft-form").addEventListener("submit", guard(async (event) => { event.preventDefault(); await draft(); }));
+$("#draft-form").addEventListener("submit", guard(async (event) => {
+  event.preventDefault();
+  $("#draft-asked").hidden = true;
+  await draft();
+}));
+$("#insights-gaps").addEventListener("click", guard(async (event) => {
+  if (event.target.classList.contains("gap-draft")) await draftGap(state.insights.gaps[Number(event.target.dataset.gap)]);
+}));
 $("#download-md").addEventListener("click", guard(() => download("markdown")));
 $("#download-docx").addEventListener("click", guard(() => download("docx")));
 
