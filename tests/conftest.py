@@ -55,7 +55,8 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def index_copy(corpus_index: Settings, tmp_path: Path) -> Settings:
     """A private copy of the demo index, for tests that change or break it."""
     target = tmp_path / "index"
-    shutil.copytree(corpus_index.data_dir, target)
+    # without the question log that the tests sharing the demo index have filled
+    shutil.copytree(corpus_index.data_dir, target, ignore=shutil.ignore_patterns("questions.sqlite3*"))
     return settings_for(target)
 
 
