@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from rag.clean import is_table_row
 from rag.evidence import DURATION, ScoredSentence
-from rag.models import Answer, AnswerSentence, Citation, RetrievedChunk
+from rag.models import Answer, AnswerSentence, Citation, RetrievedChunk, section_within
 from rag.normalize import normalize, strip_annotations
 from rag.query import QueryAnalysis
 from rag.sentences import split_sentences
@@ -67,7 +67,7 @@ def duration_note(sentences: list[AnswerSentence], citations: list[Citation]) ->
 
 
 def _section_name(citation: Citation) -> str:
-    inner = citation.section.removeprefix(citation.title).lstrip(" >")
+    inner = section_within(citation.title, citation.section)
     return f"“{inner}”" if inner else "正文"
 
 

@@ -342,6 +342,7 @@ def insights(
     """洞察：未能回答的问题（按主题归类）、差评、热门问题、文档与章节的引用次数、从未被引用的文档。"""
     from rag.insights import summarize
     from rag.manifest import load_manifest
+    from rag.models import section_within
     from rag.questionlog import QuestionLog
     from rag.tokenize import Tokenizer
 
@@ -379,7 +380,7 @@ def insights(
                 (
                     d.title,
                     str(d.hits),
-                    "；".join(f"{s.removeprefix(d.title).lstrip(' >') or '全文'} {n}" for s, n in d.sections[:3]),
+                    "；".join(f"{section_within(d.title, s) or '全文'} {n}" for s, n in d.sections[:3]),
                 )
                 for d in summary.documents
             ],

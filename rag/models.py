@@ -60,6 +60,11 @@ class Chunk:
         return " > ".join((self.title, *self.section))
 
 
+def section_within(title: str, section_path: str) -> str:
+    """The part of a section path below its document's title ("" for the document's own text)."""
+    return section_path.removeprefix(title).lstrip(" >")
+
+
 @dataclass(frozen=True)
 class RetrievedChunk:
     """A chunk with its fused score and what each retriever said of it (None: not among its hits)."""

@@ -15,6 +15,7 @@ import uvicorn
 
 from rag.config import Settings
 from rag.ingest import Ingestor
+from rag.questionlog import LOG_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -56,7 +57,7 @@ def index_copy(corpus_index: Settings, tmp_path: Path) -> Settings:
     """A private copy of the demo index, for tests that change or break it."""
     target = tmp_path / "index"
     # without the question log that the tests sharing the demo index have filled
-    shutil.copytree(corpus_index.data_dir, target, ignore=shutil.ignore_patterns("questions.sqlite3*"))
+    shutil.copytree(corpus_index.data_dir, target, ignore=shutil.ignore_patterns(f"{LOG_NAME}*"))
     return settings_for(target)
 
 
