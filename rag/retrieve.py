@@ -1,27 +1,23 @@
-"""Retrieval: dense (Chroma through llama-index) and jieba BM25, fused by their relative scores.
+"""Retrieval: dense (Chroma) and jieba BM25, fused by their relative scores.
 
-Both retrievers take the caller's readable documents as one metadata filter (Chroma's `where` and
-BM25's weight mask), so what a caller may not read is never a candidate, not merely hidden later.
+Both retrievers take the caller's readable documents: Chroma filters by the caller's groups (`where`),
+BM25 scores within the caller's chunk mask with statistics of those chunks only, so what a caller may
+not read is never a candidate, not merely hidden later, and does not shift the scores of what they read.
 
 The fusion is ours rather than llama-index's QueryFusionRetriever because that one keys nodes by
 content hash and overwrites each retriever's score, and the answer stage needs both scores: the
 dense similarity and the BM25 evidence decide whether the documents cover a question at all.
 """
 
-import math
 from dataclasses import dataclass
-from functools import lru_cache
-
-from llama_index.core import VectorStoreIndex
-from llama_index.core.retrievers import BaseRetriever
-from llama_index.retrievers.bm25 import BM25Retriever
 
 from rag.config import RetrievalMode, Settings
 from rag.embed import LlamaIndexEmbedding
 from rag.errors import EmptyIndexError, IndexCorruptError
-from rag.index import BM25_TOKEN_PATTERN, ChunkIndex, doc_filter
+from rag.index import ChunkIndex, bm25_terms
 from rag.models import RetrievedChunk
 from rag.query import QueryAnalysis
+from rag.vectors import readable_where
 
 
 @dataclass(frozen=True)
@@ -55,45 +51,31 @@ class HybridRetriever:
     def __init__(self, index: ChunkIndex, embedding: LlamaIndexEmbedding | None, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self._vectors: VectorStoreIndex | None = None
+        self.embedding = embedding
         if embedding is not None:
             stored = index.collection.count()
             if stored < len(index.chunks):
                 raise IndexCorruptError(
                     settings.chroma_url or settings.data_dir, f"向量库只有 {stored} 个向量，应有 {len(index.chunks)} 个"
                 )
-            self._vectors = VectorStoreIndex.from_vector_store(index.vector_store, embed_model=embedding)
-        self._dense_within = lru_cache(maxsize=64)(self._filtered_dense)
-        self._bm25_within = lru_cache(maxsize=64)(self._filtered_bm25)
-
-    def _filtered_dense(self, readable: frozenset[str] | None) -> BaseRetriever:
-        assert self._vectors is not None
-        filters = None if readable is None else doc_filter(readable)
-        return self._vectors.as_retriever(similarity_top_k=self.settings.candidates, filters=filters)
 
     def dense(self, query: QueryAnalysis, readable: frozenset[str] | None = None) -> list[Ranked]:
-        if self._vectors is None:
+        if self.embedding is None or readable is not None and not readable:
             return []
-        hits = self._dense_within(readable).retrieve(query.question)
-        # llama-index's Chroma store reports exp(-distance); give back the cosine similarity.
-        return [Ranked(h.node.node_id, 1.0 + math.log(max(h.score or 0.0, 1e-9))) for h in hits]
-
-    def _filtered_bm25(self, readable: frozenset[str]) -> BM25Retriever:
-        assert self.index.bm25 is not None
-        return BM25Retriever(
-            existing_bm25=self.index.bm25.bm25,
-            similarity_top_k=self.settings.candidates,
-            skip_stemming=True,
-            token_pattern=BM25_TOKEN_PATTERN,
-            filters=doc_filter(readable),
+        found = self.index.collection.query(
+            query_embeddings=[self.embedding.get_query_embedding(query.question)],
+            n_results=self.settings.candidates,
+            where=None if readable is None else readable_where(readable),
+            include=["distances"],
         )
+        # cosine distance → cosine similarity
+        return [Ranked(cid, 1.0 - d) for cid, d in zip(found["ids"][0], found["distances"][0], strict=True)]
 
     def bm25(self, query: QueryAnalysis, readable: frozenset[str] | None = None) -> list[Ranked]:
-        if not query.bm25_tokens or self.index.bm25 is None:
+        if not query.bm25_tokens:
             return []
-        retriever = self.index.bm25 if readable is None else self._bm25_within(readable)
-        hits = retriever.retrieve(" ".join(query.bm25_tokens))
-        return [Ranked(h.node.node_id, h.score or 0.0) for h in hits if (h.score or 0.0) > 0]
+        hits = self.index.bm25(bm25_terms(query.bm25_tokens), readable, self.settings.candidates)
+        return [Ranked(chunk_id, score) for chunk_id, score in hits]
 
     def run(
         self,

@@ -8,9 +8,11 @@ of it, limited to the documents that caller may read: retrieval is filtered to t
 vocabulary and term statistics questions are judged by count only their chunks.
 """
 
+import copy
 import math
 from collections.abc import Callable, Mapping
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from rag.access import OPEN_ACCESS, Access
 from rag.answer import ExtractiveAnswerer, refusal
@@ -25,6 +27,9 @@ from rag.retrieve import HybridRetriever
 from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
 from rag.tokenize import Tokenizer
+
+if TYPE_CHECKING:
+    from rag.embed import LlamaIndexEmbedding
 
 WARM_UP_QUESTION = "客户服务的响应时间标准是多少？"
 
@@ -67,14 +72,27 @@ class Engine:
     def synonyms(self) -> Synonyms:
         return Synonyms(self.settings.synonyms)
 
+    def refreshed(self, vectors_changed: bool = True) -> "Engine":
+        """An engine caught up with a newer commit, reading only what changed and sharing the models; this
+        one stays whole for the queries still running on it. `vectors_changed`: Chroma was written by another
+        process, so it must be read afresh (this process's own writes are already in its client)."""
+        engine = copy.copy(self)
+        engine.index = self.index.refreshed(vectors_changed)
+        engine.analyzer = lru_cache(maxsize=64)(engine._analyzer)
+        engine.__dict__.pop("retriever", None)
+        return engine
+
+    @cached_property
+    def embedding(self) -> "LlamaIndexEmbedding | None":
+        if self.settings.retrieval_mode is RetrievalMode.BM25:
+            return None
+        from rag.embed import LlamaIndexEmbedding, make_embedder
+
+        return LlamaIndexEmbedding(make_embedder(self.settings), self.settings.normalize)
+
     @cached_property
     def retriever(self) -> HybridRetriever:
-        embedding = None
-        if self.settings.retrieval_mode is not RetrievalMode.BM25:
-            from rag.embed import LlamaIndexEmbedding, make_embedder
-
-            embedding = LlamaIndexEmbedding(make_embedder(self.settings), self.settings.normalize)
-        return HybridRetriever(self.index, embedding, self.settings)
+        return HybridRetriever(self.index, self.embedding, self.settings)
 
     @cached_property
     def scorer(self) -> SentenceScorer:

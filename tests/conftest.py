@@ -37,10 +37,9 @@ def settings_for(data_dir: Path, **overrides: object) -> Settings:
 
 def docstore_path(settings: Settings) -> Path:
     """The committed chunk store, for tests that break it."""
-    from rag.index import DOCSTORE_NAME, snapshot_dir
-    from rag.manifest import load_manifest
+    from rag.chunkstore import store_path
 
-    return snapshot_dir(settings.data_dir, load_manifest(settings.data_dir).generation) / DOCSTORE_NAME
+    return store_path(settings.data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,12 @@ import sys
 
 import pytest
 
+from rag.chunkstore import ChunkStore
 from rag.errors import EmptyIndexError
-from rag.index import PENDING_NAME, SNAPSHOTS_DIR, chroma_client, other_collection
 from rag.ingest import Ingestor
+from rag.manifest import PENDING_NAME, load_manifest
 from rag.service import Assistant
+from rag.vectors import chroma_client, other_collection
 
 from .conftest import settings_for
 from .test_cli import rag
@@ -78,7 +80,8 @@ def test_killed_replacement_leaves_the_old_version_and_recovers(tmp_path):
     assert assistant.index.collection.count() == len(assistant.index.chunks) == SECTIONS
     assert all("办结归档" in c.text for c in assistant.index.chunks.values())
     assert not (settings.data_dir / PENDING_NAME).exists()
-    assert len(list((settings.data_dir / SNAPSHOTS_DIR).iterdir())) <= 2
+    generation = load_manifest(settings.data_dir).generation
+    assert ChunkStore(settings.data_dir).count(generation + 1) == SECTIONS  # no row left by the killed ingest
 
 
 def test_killed_first_ingest_leaves_an_empty_index_that_the_next_run_fills(tmp_path):

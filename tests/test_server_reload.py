@@ -3,14 +3,15 @@ after a reload that failed, and after a writer killed with SIGKILL. Real HTTP, r
 
 import time
 
+from chromadb.api.models.Collection import Collection
 from chromadb.errors import InternalError
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from api.state import RETRY_SECONDS
-from rag.index import PENDING_NAME, chroma_client, refresh_vector_store, snapshot_dir
+from rag.chunkstore import store_path
 from rag.ingest import Ingestor
-from rag.manifest import load_manifest
+from rag.manifest import PENDING_NAME, load_manifest
 from rag.service import Assistant
+from rag.vectors import chroma_client, refresh_vector_store
 
 from .conftest import settings_for
 from .test_cli import rag
@@ -62,27 +63,27 @@ def test_a_failed_reload_is_tried_again_without_a_restart(client_for, tmp_path, 
     client = client_for(settings)
     assert top_hit(client, "客服多久响应？")["doc_id"] == "客服"
 
-    # The reload finds the new manifest's snapshot missing (read while a writer is mid-way), then it is there.
+    # The reload finds the chunk store missing (moved away under the server), then it is there again.
     Ingestor(settings).run([write(tmp_path / "docs" / "仓储.txt", STORAGE)])
-    snapshot = snapshot_dir(settings.data_dir, load_manifest(settings.data_dir).generation)
-    aside = snapshot.rename(tmp_path / "aside")
+    store = store_path(settings.data_dir)
+    aside = store.rename(tmp_path / "aside")
     broken = client.post("/search", json={"query": "仓库温度"})
     assert broken.status_code == 503 and "--rebuild" in broken.json()["detail"]
-    aside.rename(snapshot)  # mended; the manifest, which the server watches, is untouched
+    aside.rename(store)  # mended; the manifest, which the server watches, is untouched
     time.sleep(RETRY_SECONDS)
     assert top_hit(client, "仓库温度是多少？")["doc_id"] == "仓储"
 
     # Chroma fails once while the reload warms up (SQLite busy under another process's write).
     Ingestor(settings).run([write(tmp_path / "docs" / "巡检.txt", "机房巡检规范\n机房每四小时巡检一次。\n")])
-    query, failures = ChromaVectorStore.query, []
+    query, failures = Collection.query, []
 
-    def busy_once(store: ChromaVectorStore, *args: object, **kwargs: object) -> object:
+    def busy_once(store: Collection, *args: object, **kwargs: object) -> object:
         if not failures:
             failures.append(True)
             raise InternalError("Query error: Database error: database is locked")
         return query(store, *args, **kwargs)
 
-    monkeypatch.setattr(ChromaVectorStore, "query", busy_once)
+    monkeypatch.setattr(Collection, "query", busy_once)
     busy = client.post("/search", json={"query": "机房巡检"})
     assert busy.status_code == 503 and "database is locked" in busy.json()["detail"]
     time.sleep(RETRY_SECONDS)

@@ -6,12 +6,12 @@ import errno
 import shutil
 
 import pytest
+from chromadb.api.models.Collection import Collection
 from chromadb.errors import InternalError
-from llama_index.retrievers.bm25 import BM25Retriever
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from rag.index import PENDING_NAME, SNAPSHOTS_DIR, chroma_client
-from rag.manifest import load_manifest
+from rag.chunkstore import ChunkStore
+from rag.manifest import PENDING_NAME, load_manifest
+from rag.vectors import chroma_client
 
 from .conftest import settings_for
 
@@ -41,8 +41,8 @@ def sqlite_full(*_: object, **__: object) -> None:
 
 @pytest.mark.parametrize(
     ("target", "name", "failure"),
-    [(BM25Retriever, "persist", disk_full), (ChromaVectorStore, "add", sqlite_full)],
-    ids=["bm25-file", "chroma-sqlite"],
+    [(ChunkStore, "stage", disk_full), (Collection, "upsert", sqlite_full)],
+    ids=["chunk-store", "chroma-sqlite"],
 )
 def test_a_full_disk_is_a_507_and_the_previous_index_still_answers(
     client_for, tmp_path, monkeypatch, target, name, failure
@@ -51,7 +51,8 @@ def test_a_full_disk_is_a_507_and_the_previous_index_still_answers(
     client = client_for(settings)
     assert upload(client, "退货.txt", RETURNS.format("七天内")).status_code == 200
     committed = (settings.data_dir / "manifest.json").read_bytes()
-    generations = sorted(p.name for p in (settings.data_dir / SNAPSHOTS_DIR).iterdir())
+    generation = load_manifest(settings.data_dir).generation
+    rows = ChunkStore(settings.data_dir).visible(generation)
 
     monkeypatch.setattr(target, name, failure)
     full = upload(client, "退货.txt", RETURNS.format("十五天内"))
@@ -62,10 +63,10 @@ def test_a_full_disk_is_a_507_and_the_previous_index_still_answers(
     assert (settings.data_dir / "manifest.json").read_bytes() == committed
     quotes = cited(client, QUESTION)
     assert "七天内" in quotes and "十五天内" not in quotes
-    # The failed write undid itself: no staged vectors, no half-written snapshot, nothing pending.
+    # The failed write undid itself: no staged vectors, no rows of the failed generation, nothing pending.
     chunks = load_manifest(settings.data_dir).chunk_count
     assert chroma_client(settings).get_collection(settings.collection).count() == chunks
-    assert sorted(p.name for p in (settings.data_dir / SNAPSHOTS_DIR).iterdir()) == generations
+    assert ChunkStore(settings.data_dir).visible(generation + 1) == rows
     assert not (settings.data_dir / PENDING_NAME).exists()
 
 
