@@ -23,7 +23,7 @@ from rag.index import ChunkIndex
 from rag.ingest import check_signature
 from rag.manifest import MANIFEST_NAME
 from rag.service import Engine
-from rag.tokenize import Tokenizer
+from rag.tokenize import shared_tokenizer
 from rag.vectors import refresh_vector_store
 
 Stamp = tuple[int, int] | None  # of the manifest file: inode and mtime
@@ -101,7 +101,7 @@ class EngineHolder:
     def start(self) -> Engine:
         """Before serving: undo what a killed writer left (its stray vectors crowd dense results), then load."""
         try:
-            ChunkIndex(self.settings, Tokenizer(self.settings.user_dict)).recover()
+            ChunkIndex(self.settings, shared_tokenizer(self.settings.user_dict)).recover()
         except Exception:  # a store too broken to clean: loading it reports that (503 with the rebuild hint)
             logger.warning("启动时未能清理中断的写入", exc_info=True)
         return self.get()

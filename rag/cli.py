@@ -88,13 +88,13 @@ def ingest(
         from rag.chunk import Chunker, coverage, dropped_spans
         from rag.clean import Cleaner
         from rag.load import load_file
-        from rag.tokenize import Tokenizer
+        from rag.tokenize import shared_tokenizer
 
         settings = _settings()
         with user_errors():
             document = load_file(explain, ocr=settings.ocr)
         clean, decisions = Cleaner().analyse(document)
-        chunker = Chunker(Tokenizer(settings.user_dict), settings.chunk_max_tokens, settings.chunk_overlap_tokens)
+        chunker = Chunker(shared_tokenizer(settings.user_dict), settings.chunk_max_tokens, settings.chunk_overlap_tokens)
         chunks = chunker.run(clean)
         spans = dropped_spans(clean, decisions, chunks)
         counts = coverage(clean, spans)
@@ -353,7 +353,7 @@ def insights(
     from rag.manifest import load_manifest
     from rag.models import section_within
     from rag.questionlog import QuestionLog
-    from rag.tokenize import Tokenizer
+    from rag.tokenize import shared_tokenizer
 
     settings = _settings()
     with user_errors():
@@ -361,7 +361,7 @@ def insights(
         if log is None:
             raise RagError("问题记录已关闭（RAG_QUESTION_LOG=false），没有可分析的提问。")
         documents = load_manifest(settings.data_dir).documents
-        summary = summarize(log.entries(), documents, Tokenizer(settings.user_dict), limit)
+        summary = summarize(log.entries(), documents, shared_tokenizer(settings.user_dict), limit)
     if as_json:
         sys.stdout.write(json.dumps(asdict(summary), ensure_ascii=False, indent=2) + "\n")
         return

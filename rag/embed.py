@@ -1,15 +1,14 @@
-"""Embedders: one small interface, two real backends, and the adapter llama-index retrieves with.
+"""Embedders: one small interface, two real backends, and the query encoder the retriever calls.
 
 Every backend receives text already normalised (see `rag.normalize`); query and passage sides
 get the prefixes or instructions their model family was trained with.
 """
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from rag.config import EmbedderKind, Settings
 from rag.normalize import normalize
@@ -142,25 +141,12 @@ def _embedder(
     raise ValueError(f"unknown embedder {kind!r}; valid: {', '.join(EmbedderKind)}")
 
 
-class LlamaIndexEmbedding(BaseEmbedding):
-    """Lets llama-index's vector retriever embed queries with our embedder and normalisation."""
+@dataclass(frozen=True)
+class QueryEncoder:
+    """Pipeline stage: a question → its vector, normalised as the passages were when they were indexed."""
 
-    _embedder: Embedder = PrivateAttr()
-    _normalize: bool = PrivateAttr()
+    embedder: Embedder
+    normalize_text: bool = True
 
-    def __init__(self, embedder: Embedder, normalize_text: bool = True) -> None:
-        super().__init__(model_name=embedder.name)
-        self._embedder = embedder
-        self._normalize = normalize_text
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.embed_queries([normalize(query, self._normalize)])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.embed_passages([normalize(text, self._normalize)])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed_passages([normalize(t, self._normalize) for t in texts]).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def run(self, question: str) -> list[float]:
+        return self.embedder.embed_queries([normalize(question, self.normalize_text)])[0].tolist()

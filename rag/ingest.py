@@ -232,9 +232,9 @@ class Ingestor:
 
     def _open_index(self) -> "ChunkIndex":
         from rag.index import ChunkIndex
-        from rag.tokenize import Tokenizer
+        from rag.tokenize import shared_tokenizer
 
-        return ChunkIndex(self.settings, Tokenizer(self.settings.user_dict))
+        return ChunkIndex(self.settings, shared_tokenizer(self.settings.user_dict))
 
     def _write(
         self, documents: list[SourceDocument], rebuild: bool, options: IngestOptions, report: IngestReport

@@ -14,6 +14,7 @@ once a quarter of it is dead. No write re-tokenises or rescans what did not chan
 """
 
 import math
+from itertools import chain, count
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -81,20 +82,21 @@ class LexicalIndex:
 
     def _append(self, added: Sequence[StoredChunk]) -> None:
         first = self.size
-        rows, cols, lengths = [], [], []
+        lengths = np.fromiter((len(item.tokens) for item in added), dtype=np.int64, count=len(added))
+        tokens = list(chain.from_iterable(item.tokens for item in added))
+        unseen = dict.fromkeys(tokens).keys() - self.vocab.keys()  # set operations and map(): C speed
+        self.vocab.update(zip(sorted(unseen), count(len(self.vocab))))
+        cols = np.fromiter(map(self.vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         for offset, item in enumerate(added):
-            ids = [self.vocab.setdefault(token, len(self.vocab)) for token in item.tokens]
-            rows.extend([offset] * len(ids))
-            cols.extend(ids)
-            lengths.append(len(ids))
             self.slot_of_row[item.row] = first + offset
-            self.doc_ids.append(item.chunk.doc_id)
-            self.chunk_ids.append(item.chunk.chunk_id)
-        data = np.ones(len(rows), dtype=np.float32)
-        matrix = sp.csc_matrix((data, (rows, cols)), shape=(len(added), len(self.vocab)))
+        self.doc_ids.extend(item.chunk.doc_id for item in added)
+        self.chunk_ids.extend(item.chunk.chunk_id for item in added)
+        data = np.ones(len(tokens), dtype=np.float32)
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        matrix = sp.csr_matrix((data, cols, indptr), shape=(len(added), len(self.vocab))).tocsc()
         matrix.sum_duplicates()
         self.segments.append((first, matrix))
-        self.lengths = np.concatenate((self.lengths, np.asarray(lengths, dtype=np.float64)))
+        self.lengths = np.concatenate((self.lengths, lengths.astype(np.float64)))
         self.alive = np.concatenate((self.alive, np.ones(len(added), dtype=bool)))
         while len(self.segments) > 1 and 2 * self.segments[-1][1].shape[0] >= self.segments[-2][1].shape[0]:
             (start, older), (_, newer) = self.segments[-2], self.segments[-1]

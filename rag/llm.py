@@ -7,8 +7,7 @@ answer says so, so a fluent answer never carries an unsupported statement.
 
 import re
 from dataclasses import dataclass
-
-from llama_index.core.llms import LLM, ChatMessage
+from typing import TYPE_CHECKING
 
 from rag.answer import refusal
 from rag.config import Settings
@@ -18,6 +17,9 @@ from rag.normalize import strip_annotations
 from rag.query import QueryAnalysis
 from rag.sentences import split_sentences
 from rag.verify import is_supported, support_score
+
+if TYPE_CHECKING:  # llama-index is imported by the first LLM call, not by every server start
+    from llama_index.core.llms import LLM
 
 SYSTEM_PROMPT = (
     "你是企业运营文档问答助手。只能依据用户给出的编号资料回答，不得使用资料以外的知识。"
@@ -38,7 +40,7 @@ class _Evidence:
     quote: str
 
 
-def make_llm(settings: Settings) -> LLM:
+def make_llm(settings: Settings) -> "LLM":
     """The configured OpenAI-compatible endpoint, through llama-index."""
     if not settings.llm_configured:
         raise LLMNotConfiguredError()
@@ -56,7 +58,9 @@ def make_llm(settings: Settings) -> LLM:
     )
 
 
-def chat(llm: LLM, system: str, user: str) -> str:
+def chat(llm: "LLM", system: str, user: str) -> str:
+    from llama_index.core.llms import ChatMessage
+
     try:
         return (
             llm.chat(
@@ -85,7 +89,7 @@ def _best_evidence(sentence: str, chunk: Chunk) -> _Evidence:
 class LLMAnswerer:
     """Pipeline stage: (question, retrieved chunks) → LLM answer whose every sentence is verified."""
 
-    def __init__(self, llm: LLM, max_sources: int = 6) -> None:
+    def __init__(self, llm: "LLM", max_sources: int = 6) -> None:
         self.llm = llm
         self.max_sources = max_sources
 
@@ -145,7 +149,7 @@ class ClauseRewriter:
     the clause keeps the documents' own words and the draft notes which clause was not rewritten.
     """
 
-    def __init__(self, llm: LLM) -> None:
+    def __init__(self, llm: "LLM") -> None:
         self.llm = llm
 
     @classmethod

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from rag.errors import IndexCorruptError
@@ -18,6 +18,7 @@ from rag.models import DocumentRecord
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = "write.lock"
 PENDING_NAME = "ingest.pending"  # present while a write is under way, or after one was killed
+_RECORD_FIELDS = tuple(f.name for f in fields(DocumentRecord))
 FORMAT_VERSION = 3  # 3: chunk text and tokens in the chunk store (`rag.chunkstore`), groups on vectors
 
 
@@ -45,10 +46,34 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+_read: dict[Path, tuple[tuple[int, int, int], Manifest]] = {}  # by path: the file's stamp and what it held
+_READ_KEPT = 8
+
+
 def load_manifest(data_dir: Path) -> Manifest:
+    """The committed manifest. Parsing is O(documents), and a writer reads it once for its plan and again under
+    the lock, so a file read before is not parsed again while its inode, mtime and size are the same (every
+    commit is an atomic replace: a new inode)."""
     path = data_dir / MANIFEST_NAME
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return Manifest()
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    if (seen := _read.get(path)) is not None and seen[0] == stamp:
+        return replace(seen[1], documents=dict(seen[1].documents))  # records are frozen; the dict is the caller's
+    manifest = _parse(data_dir, path)
+    _remember(path, stamp, manifest)
+    return replace(manifest, documents=dict(manifest.documents))
+
+
+def _remember(path: Path, stamp: tuple[int, int, int], manifest: Manifest) -> None:
+    if len(_read) >= _READ_KEPT and path not in _read:
+        _read.pop(next(iter(_read)))
+    _read[path] = (stamp, replace(manifest, documents=dict(manifest.documents)))
+
+
+def _parse(data_dir: Path, path: Path) -> Manifest:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if raw.get("version") != FORMAT_VERSION:
@@ -83,9 +108,15 @@ def save_manifest(data_dir: Path, manifest: Manifest) -> None:
         "generation": manifest.generation,
         "chunking": manifest.chunking,
         "collection": manifest.collection,
-        "documents": {doc_id: asdict(record) for doc_id, record in sorted(manifest.documents.items())},
+        "documents": {
+            doc_id: {name: getattr(record, name) for name in _RECORD_FIELDS}  # flat: asdict's deep copy is slow
+            for doc_id, record in sorted(manifest.documents.items())
+        },
     }
-    write_atomic(data_dir / MANIFEST_NAME, json.dumps(payload, ensure_ascii=False, indent=1))
+    # No indent: json's C encoder only writes compact output, and the manifest is rewritten at every commit.
+    write_atomic(data_dir / MANIFEST_NAME, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+    stat = (data_dir / MANIFEST_NAME).stat()
+    _remember(data_dir / MANIFEST_NAME, (stat.st_ino, stat.st_mtime_ns, stat.st_size), manifest)
 
 
 @contextmanager

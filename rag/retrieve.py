@@ -12,7 +12,7 @@ dense similarity and the BM25 evidence decide whether the documents cover a ques
 from dataclasses import dataclass
 
 from rag.config import RetrievalMode, Settings
-from rag.embed import LlamaIndexEmbedding
+from rag.embed import QueryEncoder
 from rag.errors import EmptyIndexError, IndexCorruptError
 from rag.index import ChunkIndex, bm25_terms
 from rag.models import RetrievedChunk
@@ -48,7 +48,7 @@ def relative_score_fusion(rankings: list[list[Ranked]], weights: list[float]) ->
 class HybridRetriever:
     """Pipeline stage: question → ranked chunks with their dense and BM25 scores."""
 
-    def __init__(self, index: ChunkIndex, embedding: LlamaIndexEmbedding | None, settings: Settings) -> None:
+    def __init__(self, index: ChunkIndex, embedding: QueryEncoder | None, settings: Settings) -> None:
         self.index = index
         self.settings = settings
         self.embedding = embedding
@@ -63,7 +63,7 @@ class HybridRetriever:
         if self.embedding is None or readable is not None and not readable:
             return []
         found = self.index.collection.query(
-            query_embeddings=[self.embedding.get_query_embedding(query.question)],
+            query_embeddings=[self.embedding.run(query.question)],
             n_results=self.settings.candidates,
             where=None if readable is None else readable_where(readable),
             include=["distances"],

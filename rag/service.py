@@ -26,10 +26,10 @@ from rag.query import QueryAnalysis, QueryAnalyzer
 from rag.retrieve import HybridRetriever
 from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
-from rag.tokenize import Tokenizer
+from rag.tokenize import shared_tokenizer
 
 if TYPE_CHECKING:
-    from rag.embed import LlamaIndexEmbedding
+    from rag.embed import QueryEncoder
 
 WARM_UP_QUESTION = "客户服务的响应时间标准是多少？"
 
@@ -58,7 +58,7 @@ class Engine:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.tokenizer = Tokenizer(settings.user_dict)
+        self.tokenizer = shared_tokenizer(settings.user_dict)
         self.index = ChunkIndex(settings, self.tokenizer).load()
         self.analyzer = lru_cache(maxsize=64)(self._analyzer)
 
@@ -83,12 +83,12 @@ class Engine:
         return engine
 
     @cached_property
-    def embedding(self) -> "LlamaIndexEmbedding | None":
+    def embedding(self) -> "QueryEncoder | None":
         if self.settings.retrieval_mode is RetrievalMode.BM25:
             return None
-        from rag.embed import LlamaIndexEmbedding, make_embedder
+        from rag.embed import QueryEncoder, make_embedder
 
-        return LlamaIndexEmbedding(make_embedder(self.settings), self.settings.normalize)
+        return QueryEncoder(make_embedder(self.settings), self.settings.normalize)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

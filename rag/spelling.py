@@ -4,12 +4,22 @@ Chinese typos come from pinyin input methods: the wrong character with the right
 (满易度 for 满意度, 服物 for 服务). Such a typo is no word of the corpus or of the language, so
 neither BM25 nor the coverage check can match it; replacing it with the corpus word that sounds
 the same restores both. Real words are never touched.
+
+Candidates are looked up per question, not indexed per corpus: a typo differs from its word in
+one character, so the words to try are the question's 2–4 character spans with one character
+swapped for a homophone (pypinyin's own character table, inverted once per process). That costs
+microseconds per question, where reading the sound of every vocabulary word cost seconds per
+access scope at each index change (7 s at 10k chunks).
 """
 
 import re
+import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from pypinyin import lazy_pinyin
+from pypinyin.pinyin_dict import pinyin_dict
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LENGTHS = (4, 3, 2)  # longest first: 满易度 → 满意度 before 易度 is considered
@@ -17,6 +27,24 @@ _LENGTHS = (4, 3, 2)  # longest first: 满易度 → 满意度 before 易度 is 
 
 def _single_characters(words: list[str]) -> int:
     return sum(1 for word in words if len(word) == 1)
+
+
+def _toneless(reading: str) -> str:
+    """lǜ → lv, as lazy_pinyin writes it."""
+    reading = reading.replace("ü", "v")
+    return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _characters_by_sound() -> dict[str, tuple[str, ...]]:
+    """Every CJK character under each of its toneless readings (a superset: matches are checked by word)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for code, readings in pinyin_dict.items():
+        character = chr(code)
+        if _CJK_RUN.fullmatch(character * 2):
+            for reading in {_toneless(r) for r in readings.split(",")}:
+                found[reading].append(character)
+    return {reading: tuple(characters) for reading, characters in found.items()}
 
 
 class HomophoneCorrector:
@@ -28,26 +56,49 @@ class HomophoneCorrector:
 
     def __init__(self, document_frequencies: Mapping[str, int], segment: Callable[[str], list[str]]) -> None:
         self.segment = segment
-        self._by_sound: dict[tuple[str, ...], str] = {}
-        for word, _ in sorted(document_frequencies.items(), key=lambda item: -item[1]):
-            if len(word) in _LENGTHS and _CJK_RUN.fullmatch(word):
-                self._by_sound.setdefault(tuple(lazy_pinyin(word)), word)
+        self.frequencies = document_frequencies
 
-    def _replacement(self, run: str, start: int, length: int) -> str | None:
+    def _sound_alike(self, candidate: str) -> str | None:
+        """The most frequent corpus word that sounds like `candidate` and differs from it in one character."""
+        sound = lazy_pinyin(candidate)
+        by_sound = _characters_by_sound()
+        words = {
+            candidate[:i] + other + candidate[i + 1 :]
+            for i, reading in enumerate(sound)
+            for other in by_sound.get(reading, ())
+            if other != candidate[i]
+        }
+        found = [w for w in words if self.frequencies.get(w, 0) > 0 and lazy_pinyin(w) == sound]
+        return min(found, key=lambda w: (-self.frequencies[w], w)) if found else None
+
+    def _replacement(self, run: str, start: int, length: int, stray: set[int]) -> str | None:
         candidate = run[start : start + length]
-        match = self._by_sound.get(tuple(lazy_pinyin(candidate)))
-        if match is None or match == candidate or sum(a != b for a, b in zip(candidate, match, strict=True)) > 1:
+        if stray.isdisjoint(range(start, start + length)) or candidate in self.frequencies or len(lazy_pinyin(candidate)) != length:
+            return None
+        match = self._sound_alike(candidate)
+        if match is None:
             return None
         corrected = run[:start] + match + run[start + length :]
         better = _single_characters(self.segment(corrected)) < _single_characters(self.segment(run))
         return match if better else None
 
+    def _stray_characters(self, run: str) -> set[int]:
+        """Positions of the run's one-character words: a typo leaves its word in pieces (服/物/流程, 满/易度),
+        so only a span holding one can be a typo that makes the question read better."""
+        stray, position = set(), 0
+        for word in self.segment(run):
+            if len(word) == 1:
+                stray.add(position)
+            position += len(word)
+        return stray
+
     def _correct_run(self, run: str) -> str:
-        i = 0
+        i, stray = 0, self._stray_characters(run)
         while i < len(run):
             for length in _LENGTHS:
-                if i + length <= len(run) and (match := self._replacement(run, i, length)):
+                if i + length <= len(run) and (match := self._replacement(run, i, length, stray)):
                     run = run[:i] + match + run[i + length :]
+                    stray = self._stray_characters(run)
                     i += length
                     break
             else:

@@ -7,7 +7,7 @@ dictionary, Chinese stopwords); a company's own terms come from `RAG_USER_DICT`.
 
 import logging
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -87,3 +87,15 @@ class Tokenizer:
             if halves and all(frequencies.get(p, 0) >= _MIN_SUB_WORD_FREQ for p in halves):
                 parts.extend(p for p in halves if p not in parts)
         return parts
+
+
+def shared_tokenizer(user_dict: Path | None = None) -> Tokenizer:
+    """One loaded tokenizer per dictionary and process: loading jieba and its tagger costs over a second, which
+    every upload and every index reload would otherwise pay. An edited dictionary file is a new one."""
+    stamp = user_dict.stat().st_mtime_ns if user_dict is not None and user_dict.exists() else None
+    return _tokenizer(user_dict, stamp)
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(user_dict: Path | None, stamp: int | None) -> Tokenizer:
+    return Tokenizer(user_dict)
