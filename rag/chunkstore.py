@@ -76,15 +76,18 @@ class ChunkStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def visible(self, generation: int) -> list[StoredChunk]:
-        """Every row generation `generation` consists of."""
+    def visible_pages(self, generation: int, size: int = 4096) -> Iterator[list[StoredChunk]]:
+        """Every row generation `generation` consists of, `size` at a time from one read snapshot: a reader
+        building from them never holds every chunk's token list at once (at 100k chunks that alone is over a
+        gigabyte of small strings)."""
         with self._connect() as db:
             self._check_readable(db, generation)
-            rows = db.execute(
+            cursor = db.execute(
                 f"select {_COLUMNS} from chunks where added <= ? and (removed is null or removed > ?) order by rowid",
                 (generation, generation),
-            ).fetchall()
-        return [_stored(r) for r in rows]
+            )
+            while rows := cursor.fetchmany(size):
+                yield [_stored(r) for r in rows]
 
     def changes(self, since: int, generation: int) -> tuple[list[StoredChunk], list[int]]:
         """What turns generation `since` into `generation`: rows added, and rowids retired."""

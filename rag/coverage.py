@@ -86,11 +86,14 @@ def coverage_features(
     """The signals, each in a scale that means the same on any corpus; None where a retriever did not run."""
     dense = sorted((h.dense_score for h in retrieved if h.dense_score is not None), reverse=True)
     bm25 = max((h.bm25_score or 0.0 for h in retrieved), default=0.0)
-    evidence = "\n".join(
+    passages = [
         normalize(" ".join((h.chunk.title, *h.chunk.section, h.chunk.text)), normalize_enabled)
         for h in retrieved[:EVIDENCE_CHUNKS]
-    )
-    tokens = tokenizer.match_tokens(evidence)
+    ]
+    evidence = "\n".join(passages)
+    # jieba segments each line on its own, so the union per passage is the joined text's tokens, and each
+    # passage's are remembered by the tokenizer for the next question that retrieves it.
+    tokens = frozenset().union(*map(tokenizer.match_tokens, passages))
     missing = query.missing_subjects(evidence, tokens)
     query_weight = sum(t.weight for t in query.terms) or 1.0
     unmatched = [t.weight for t in query.terms if not t.loose and not t.occurs(evidence, tokens)]

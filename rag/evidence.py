@@ -6,6 +6,7 @@ Shared by the reranker (a chunk is as good as its best sentence) and the extract
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag.models import Chunk, RetrievedChunk
 from rag.normalize import normalize, strip_annotations
@@ -20,6 +21,7 @@ _BARE_HEADING = re.compile(r"^[^，,。；;！？!?]{1,20}[：:、]?$")
 _CONTEXT_WEIGHT = 0.3  # how much a sentence's title and section path count towards its match
 _QUANTITY_BONUS = 0.25  # a "how long" question is answered by a sentence stating a duration
 _FORM_BONUS = 0.15  # a "which/what steps" question by an enumeration or a sequence
+SENTENCE_CACHE_CHUNKS = 4096  # chunks whose sentence analysis is kept (each a few KB)
 
 
 @dataclass(frozen=True)
@@ -47,20 +49,19 @@ class SentenceScorer:
     def __init__(self, tokenizer: Tokenizer, normalize_enabled: bool = True) -> None:
         self.tokenizer = tokenizer
         self.normalize_enabled = normalize_enabled
-        # Chunks are immutable (their id is their content), so their analysis is computed once.
-        self._sentences: dict[str, tuple[list[_Sentence], str, frozenset[str]]] = {}
+        # Chunks are immutable (their id is their content), so a chunk's analysis is kept for the next question
+        # that retrieves it; bounded, least recently used first out, so 100k chunks do not all end up in memory.
+        self._analyse = lru_cache(maxsize=SENTENCE_CACHE_CHUNKS)(self._analyse_chunk)
 
-    def _analyse(self, chunk: Chunk) -> tuple[list[_Sentence], str, frozenset[str]]:
-        if chunk.chunk_id not in self._sentences:
-            context = normalize(" ".join((chunk.title, *chunk.section)), self.normalize_enabled)
-            sentences = []
-            for start, end in split_sentences(chunk.text):
-                normalized = normalize(chunk.text[start:end], self.normalize_enabled)
-                tokens = self.tokenizer.match_tokens(normalized)
-                bare = bool(_BARE_HEADING.match(strip_annotations(chunk.text[start:end])))
-                sentences.append(_Sentence(start, end, normalized, tokens, bare))
-            self._sentences[chunk.chunk_id] = (sentences, context, self.tokenizer.match_tokens(context))
-        return self._sentences[chunk.chunk_id]
+    def _analyse_chunk(self, chunk: Chunk) -> tuple[list[_Sentence], str, frozenset[str]]:
+        context = normalize(" ".join((chunk.title, *chunk.section)), self.normalize_enabled)
+        sentences = []
+        for start, end in split_sentences(chunk.text):
+            normalized = normalize(chunk.text[start:end], self.normalize_enabled)
+            tokens = self.tokenizer.match_tokens(normalized)
+            bare = bool(_BARE_HEADING.match(strip_annotations(chunk.text[start:end])))
+            sentences.append(_Sentence(start, end, normalized, tokens, bare))
+        return sentences, context, self.tokenizer.match_tokens(context)
 
     def _form_bonus(self, query: QueryAnalysis, normalized: str) -> float:
         bonus = 0.0

@@ -115,12 +115,18 @@ class ChunkIndex:
 
     def _load(self) -> "ChunkIndex":
         manifest = load_manifest(self.data_dir)
-        rows = self._rows(lambda: self.store.visible(manifest.generation)) if manifest.documents else []
-        self.manifest, self.lexical, self.chunks = manifest, LexicalIndex.build(rows), {}
-        for row in rows:
-            self.chunks[row.chunk.chunk_id] = row.chunk
+        lexical, chunks = LexicalIndex(), {}
+        if manifest.documents:
+            self._rows(lambda: self._read_into(manifest.generation, lexical, chunks))
+        self.manifest, self.lexical, self.chunks = manifest, lexical, chunks
         self._check()
         return self
+
+    def _read_into(self, generation: int, lexical: LexicalIndex, chunks: dict[str, Chunk]) -> None:
+        for page in self.store.visible_pages(generation):
+            lexical.apply(page, ())
+            chunks.update((row.chunk.chunk_id, row.chunk) for row in page)
+        lexical.consolidate()
 
     def refreshed(self, vectors_changed: bool = True) -> "ChunkIndex":
         """A copy caught up with the committed manifest; this one stays as it is for the readers using it.
@@ -367,7 +373,8 @@ class ChunkIndex:
         switch and the deletion of replaced vectors, so a server can keep its own queries from running
         on the old state while its vectors go (see `api.state`).
         """
-        regroup = {} if self._replacing is not None else _regrouped(self.manifest.documents, manifest.documents)
+        rebuilt, former = self._replacing is not None, self.manifest
+        regroup = {} if rebuilt else _regrouped(self.manifest.documents, manifest.documents)
         self._mark_pending(regroup)
         for content_hash, text in texts.items():
             path = text_path(self.data_dir, content_hash)
@@ -390,7 +397,7 @@ class ChunkIndex:
         self._replacing = None
         self.manifest = manifest
         self.store.prune(manifest.generation)
-        self._prune()
+        self._prune(None if rebuilt else former)
         (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
     def _terms(self, chunk: Chunk) -> list[str]:
@@ -407,9 +414,15 @@ class ChunkIndex:
         if ids:
             self.collection.update(ids=ids, metadatas=metadatas)
 
-    def _prune(self) -> None:
-        """Remove texts the manifest no longer names, and what the layout before the chunk store left."""
+    def _prune(self, former: Manifest | None = None) -> None:
+        """Remove texts the manifest no longer names. After a commit those are texts of `former`, the manifest it
+        replaced (no folder scan per write); at recovery and after a rebuild, any file of the folder, a killed
+        writer's too, and what the layout before the chunk store left."""
         named = {r.content_hash for r in self.manifest.documents.values()}
+        if former is not None:
+            for content_hash in {r.content_hash for r in former.documents.values()} - named:
+                text_path(self.data_dir, content_hash).unlink(missing_ok=True)
+            return
         for path in (self.data_dir / TEXTS_DIR).glob("*"):
             if path.stem not in named:
                 path.unlink(missing_ok=True)

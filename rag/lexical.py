@@ -52,6 +52,7 @@ class LexicalIndex:
     def build(cls, stored: Sequence[StoredChunk]) -> "LexicalIndex":
         index = cls()
         index.apply(stored, ())
+        index.consolidate()
         return index
 
     def copy(self) -> "LexicalIndex":
@@ -101,6 +102,11 @@ class LexicalIndex:
         while len(self.segments) > 1 and 2 * self.segments[-1][1].shape[0] >= self.segments[-2][1].shape[0]:
             (start, older), (_, newer) = self.segments[-2], self.segments[-1]
             self.segments[-2:] = [(start, _stack([older, newer], len(self.vocab)))]
+
+    def consolidate(self) -> None:
+        """One segment, after a build from pages: a query then reads each term's postings in one slice."""
+        if len(self.segments) > 1:
+            self.segments = [(0, _stack([m for _, m in self.segments], len(self.vocab)))]
 
     def _compact(self) -> None:
         keep = np.flatnonzero(self.alive)

@@ -18,6 +18,7 @@ jieba.setLogLevel(logging.WARNING)
 
 _RESOURCES = files("rag") / "resources"
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
+MATCH_CACHE_TEXTS = 8192  # sentences and passages whose match tokens a tokenizer keeps
 _MIN_SUB_WORD_FREQ = 20  # rarer dictionary entries (发状, 按同) are segmentation noise, not words
 
 
@@ -31,6 +32,8 @@ class Tokenizer:
     def __init__(self, user_dict: Path | None = None) -> None:
         self._user_dict = user_dict
         self.stopwords = frozenset(_lines((_RESOURCES / "stopwords.txt").read_text(encoding="utf-8")))
+        # Part-of-speech tagging is most of a question's time; the same passages come back for many questions.
+        self.match_tokens = lru_cache(maxsize=MATCH_CACHE_TEXTS)(self._match_tokens)
 
     @cached_property
     def _jieba(self) -> jieba.Tokenizer:
@@ -71,7 +74,7 @@ class Tokenizer:
             result.append(word)
         return result
 
-    def match_tokens(self, normalized: str) -> frozenset[str]:
+    def _match_tokens(self, normalized: str) -> frozenset[str]:
         """What a question term is matched against: index tokens plus every word of the plain
         segmentation, stopwords included (a question may ask about 规定 itself)."""
         return frozenset(self.tokens(normalized)) | frozenset(self.words(normalized))

@@ -52,7 +52,7 @@ def test_a_full_disk_is_a_507_and_the_previous_index_still_answers(
     assert upload(client, "退货.txt", RETURNS.format("七天内")).status_code == 200
     committed = (settings.data_dir / "manifest.json").read_bytes()
     generation = load_manifest(settings.data_dir).generation
-    rows = ChunkStore(settings.data_dir).visible(generation)
+    rows = list(ChunkStore(settings.data_dir).visible_pages(generation))
 
     monkeypatch.setattr(target, name, failure)
     full = upload(client, "退货.txt", RETURNS.format("十五天内"))
@@ -66,7 +66,7 @@ def test_a_full_disk_is_a_507_and_the_previous_index_still_answers(
     # The failed write undid itself: no staged vectors, no rows of the failed generation, nothing pending.
     chunks = load_manifest(settings.data_dir).chunk_count
     assert chroma_client(settings).get_collection(settings.collection).count() == chunks
-    assert ChunkStore(settings.data_dir).visible(generation + 1) == rows
+    assert list(ChunkStore(settings.data_dir).visible_pages(generation + 1)) == rows
     assert not (settings.data_dir / PENDING_NAME).exists()
 
 
