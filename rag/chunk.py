@@ -222,4 +222,3 @@ def _blank(ch: str) -> bool:
 
 def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff"
-

@@ -94,7 +94,9 @@ def ingest(
         with user_errors():
             document = load_file(explain, ocr=settings.ocr)
         clean, decisions = Cleaner().analyse(document)
-        chunker = Chunker(shared_tokenizer(settings.user_dict), settings.chunk_max_tokens, settings.chunk_overlap_tokens)
+        chunker = Chunker(
+            shared_tokenizer(settings.user_dict), settings.chunk_max_tokens, settings.chunk_overlap_tokens
+        )
         chunks = chunker.run(clean)
         spans = dropped_spans(clean, decisions, chunks)
         counts = coverage(clean, spans)

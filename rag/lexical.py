@@ -14,9 +14,9 @@ once a quarter of it is dead. No write re-tokenises or rescans what did not chan
 """
 
 import math
-from itertools import chain, count
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, count
 
 import numpy as np
 import scipy.sparse as sp

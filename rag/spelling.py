@@ -73,7 +73,11 @@ class HomophoneCorrector:
 
     def _replacement(self, run: str, start: int, length: int, stray: set[int]) -> str | None:
         candidate = run[start : start + length]
-        if stray.isdisjoint(range(start, start + length)) or candidate in self.frequencies or len(lazy_pinyin(candidate)) != length:
+        if (
+            stray.isdisjoint(range(start, start + length))
+            or candidate in self.frequencies
+            or len(lazy_pinyin(candidate)) != length
+        ):
             return None
         match = self._sound_alike(candidate)
         if match is None:

@@ -27,7 +27,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-DEMO_VOCABULARY = {"user_dict": ROOT / "deploy" / "demo" / "userdict.txt", "synonyms": ROOT / "deploy" / "demo" / "synonyms.txt"}
+DEMO_VOCABULARY = {
+    "user_dict": ROOT / "deploy" / "demo" / "userdict.txt",
+    "synonyms": ROOT / "deploy" / "demo" / "synonyms.txt",
+}
 
 
 def settings_for(data_dir: Path, **overrides: object) -> Settings:

