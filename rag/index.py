@@ -378,12 +378,12 @@ class ChunkIndex:
         self._mark_pending(regroup)
         for content_hash, text in texts.items():
             path = text_path(self.data_dir, content_hash)
-            if self._replacing is not None or not path.exists():  # a rebuild trusts no file it finds
+            if rebuilt or not path.exists():  # a rebuild trusts no file it finds
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, text)
         manifest.generation = self.manifest.generation + 1
-        if added or retired_docs or self._replacing is not None:
-            self.store.retire(manifest.generation, None if self._replacing is not None else retired_docs)
+        if added or retired_docs or rebuilt:
+            self.store.retire(manifest.generation, None if rebuilt else retired_docs)
             self.store.stage(manifest.generation, [(c, self._terms(c)) for c in added])
         else:
             manifest.generation = self.manifest.generation  # the rows are as they were: only the manifest changes
@@ -392,7 +392,7 @@ class ChunkIndex:
             if removed_ids:
                 self.collection.delete(ids=sorted(removed_ids))
             self._set_groups(regroup, manifest)
-            if self._replacing is not None and self._replacing != manifest.collection:
+            if rebuilt and self._replacing != manifest.collection:
                 self._drop_collection(self._replacing)
         self._replacing = None
         self.manifest = manifest

@@ -62,8 +62,8 @@ def load_manifest(data_dir: Path) -> Manifest:
     if (seen := _read.get(path)) is not None and seen[0] == stamp:
         return replace(seen[1], documents=dict(seen[1].documents))  # records are frozen; the dict is the caller's
     manifest = _parse(data_dir, path)
-    _remember(path, stamp, manifest)
-    return replace(manifest, documents=dict(manifest.documents))
+    _remember(path, stamp, manifest)  # keeps a copy of its own
+    return manifest
 
 
 def _remember(path: Path, stamp: tuple[int, int, int], manifest: Manifest) -> None:

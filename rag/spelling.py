@@ -58,9 +58,9 @@ class HomophoneCorrector:
         self.segment = segment
         self.frequencies = document_frequencies
 
-    def _sound_alike(self, candidate: str) -> str | None:
-        """The most frequent corpus word that sounds like `candidate` and differs from it in one character."""
-        sound = lazy_pinyin(candidate)
+    def _sound_alike(self, candidate: str, sound: list[str]) -> str | None:
+        """The most frequent corpus word that sounds like `candidate` (`sound`, one syllable per character) and
+        differs from it in one character."""
         by_sound = _characters_by_sound()
         words = {
             candidate[:i] + other + candidate[i + 1 :]
@@ -73,13 +73,12 @@ class HomophoneCorrector:
 
     def _replacement(self, run: str, start: int, length: int, stray: set[int]) -> str | None:
         candidate = run[start : start + length]
-        if (
-            stray.isdisjoint(range(start, start + length))
-            or candidate in self.frequencies
-            or len(lazy_pinyin(candidate)) != length
-        ):
+        if stray.isdisjoint(range(start, start + length)) or candidate in self.frequencies:
             return None
-        match = self._sound_alike(candidate)
+        sound = lazy_pinyin(candidate)
+        if len(sound) != length:
+            return None
+        match = self._sound_alike(candidate, sound)
         if match is None:
             return None
         corrected = run[:start] + match + run[start + length :]

@@ -1,6 +1,5 @@
 """A lead-in and its （一）…； items stay together in one verbatim chunk while they fit."""
 
-
 from rag.chunk import Chunker
 from rag.clean import Cleaner
 from rag.models import SourceDocument

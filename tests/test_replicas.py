@@ -11,7 +11,7 @@ import httpx
 from rag.ingest import Ingestor
 
 from .conftest import ROOT, free_port, settings_for
-from .test_server_reload import SERVICE, STORAGE, STORAGE_QUESTION, write
+from .test_server_reload import SERVICE, STORAGE, STORAGE_QUESTION, top_hit, write
 
 REPLICA_LAG_SECONDS = 2.0  # the README's stated bound: a replica checks the manifest at every request
 
@@ -48,11 +48,8 @@ def seconds_until(condition) -> float:
     return time.monotonic() - started
 
 
-def top_doc(client: httpx.Client, query: str) -> str | None:
-    response = client.post("/search", json={"query": query})
-    assert response.status_code == 200, response.text
-    hits = response.json()["hits"]
-    return hits[0]["doc_id"] if hits else None
+def top_doc(client: httpx.Client, query: str) -> str:
+    return top_hit(client, query)["doc_id"]
 
 
 def test_an_upload_through_one_replica_is_answered_by_the_other(chroma_server, tmp_path):
