@@ -46,6 +46,7 @@ from rag.config import AnswerMode, Settings
 from rag.draft import CitationRegistry, Draft, Drafter, Handbook, InvalidDraftError, TopicNotCoveredError, parse_outline
 from rag.errors import (
     AuthenticationError,
+    DiskFullReadError,
     DocumentConflictError,
     DocumentNotFoundError,
     EmbedderMismatchError,
@@ -77,6 +78,7 @@ _STATUS = {
     IndexCorruptError: 503,
     EmbedderMismatchError: 503,
     IndexUnwritableError: 503,
+    DiskFullReadError: 503,
     DocumentConflictError: 409,
     StorageFullError: 507,
     LLMError: 502,

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rag.config import Settings
-from rag.errors import IndexCorruptError, RagError
+from rag.errors import DiskFullReadError, IndexCorruptError, RagError
 from rag.index import ChunkIndex
 from rag.ingest import check_signature
 from rag.manifest import MANIFEST_NAME
 from rag.service import Engine
 from rag.tokenize import shared_tokenizer
-from rag.vectors import refresh_vector_store
+from rag.vectors import disk_nearly_full, refresh_vector_store
 
 Stamp = tuple[int, int] | None  # of the manifest file: inode and mtime
 RETRY_SECONDS = 1.0  # after a failed load, how long requests get its error before one tries again
@@ -135,7 +135,8 @@ class EngineHolder:
         except Exception as error:  # chromadb raises many types, e.g. for a store another process is writing
             if not isinstance(error, RagError):
                 where = self.settings.chroma_url or self.settings.data_dir
-                error = IndexCorruptError(where, f"{type(error).__name__}: {error}")
+                unreadable = DiskFullReadError if disk_nearly_full(where) else IndexCorruptError
+                error = unreadable(where, f"{type(error).__name__}: {error}")
             self._engine, self._error, self._failed = None, error, (stamp, time.monotonic())
             return
         self._engine, self._stamp, self._error, self._failed = engine, stamp, None, None

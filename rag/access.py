@@ -1,6 +1,6 @@
 """Who may read what: documents carry access groups, API keys carry the groups they may read.
 
-The readable set is computed once per request from the manifest and handed to the retrievers, which
+The readable set is computed once per group set and index generation and handed to the retrievers, which
 filter by the groups that grant it (a group field on each vector, a precomputed chunk mask per group for
 BM25), so a document outside it never reaches ranking, answers, drafts or counts.
 """
@@ -45,6 +45,12 @@ class Readable(frozenset[str]):
         return readable
 
 
+def readable_by(groups: frozenset[str], documents: Mapping[str, DocumentRecord]) -> Readable:
+    """The documents that any of `groups` may read. The index caches this per group set and generation, so a
+    request neither walks every document nor hashes a new set of every readable id."""
+    return Readable((doc_id for doc_id, record in documents.items() if not groups.isdisjoint(record.groups)), groups)
+
+
 @dataclass(frozen=True)
 class Access:
     """A caller's rights. `groups` None reads everything: the open service, or an admin key."""
@@ -56,11 +62,6 @@ class Access:
     def can_read(self, record: DocumentRecord) -> bool:
         return self.groups is None or not self.groups.isdisjoint(record.groups)
 
-    def readable(self, documents: Mapping[str, DocumentRecord]) -> Readable | None:
-        """The documents this caller may read; None when nothing needs filtering."""
-        if self.groups is None:
-            return None
-        return Readable((doc_id for doc_id, record in documents.items() if self.can_read(record)), self.groups)
 
 
 OPEN_ACCESS = Access("open", None, admin=True)

@@ -26,6 +26,13 @@ class StorageFullError(RagError):
         )
 
 
+class DiskFullReadError(RagError):
+    """The disk is full, and SQLite cannot open the index for reading (its WAL needs room): nothing is damaged."""
+
+    def __init__(self, where: object, detail: str) -> None:
+        super().__init__(f"磁盘空间不足，暂时无法读取索引（{where}：{detail}）。索引本身未损坏；请清理磁盘后重试。")
+
+
 class IndexUnwritableError(RagError):
     """The index directory went away or became read-only under a running process."""
 

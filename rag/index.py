@@ -35,9 +35,10 @@ import chromadb
 import numpy as np
 from chromadb.errors import NotFoundError
 
+from rag.access import Readable, readable_by
 from rag.chunkstore import ChunkStore, StaleGenerationError
 from rag.config import Settings
-from rag.errors import IndexCorruptError, IndexUnwritableError
+from rag.errors import DiskFullReadError, IndexCorruptError, IndexUnwritableError
 from rag.lexical import LexicalIndex, Scope
 from rag.manifest import PENDING_NAME, Manifest, load_manifest, save_manifest, write_atomic, writer_lock
 from rag.models import Chunk, DocumentRecord
@@ -46,6 +47,7 @@ from rag.tokenize import Tokenizer
 from rag.vectors import (
     CHROMA_DIR,
     chroma_client,
+    disk_nearly_full,
     other_collection,
     refresh_vector_store,
     storage_failure,
@@ -99,6 +101,7 @@ class ChunkIndex:
     def _new_caches(self) -> None:
         self._scope = lru_cache(maxsize=SCOPE_CACHE)(self._scope_of)
         self._group_mask = lru_cache(maxsize=SCOPE_CACHE)(self._group_mask_of)
+        self._readable = lru_cache(maxsize=SCOPE_CACHE)(self._readable_of)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -165,11 +168,14 @@ class ChunkIndex:
         try:
             return read()
         except (sqlite3.Error, ValueError, KeyError, TypeError) as error:
+            if isinstance(error, sqlite3.OperationalError) and disk_nearly_full(self.data_dir):
+                raise DiskFullReadError(self.data_dir, f"{self.store.path.name}: {error}") from error
             raise IndexCorruptError(self.data_dir, f"{self.store.path.name}: {error}") from error
 
     def _check(self) -> None:
         self._scope.cache_clear()
         self._group_mask.cache_clear()
+        self._readable.cache_clear()
         expected = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
         if missing := expected - self.chunks.keys():
             raise IndexCorruptError(self.data_dir, f"{len(missing)} chunks listed in the manifest are missing")
@@ -201,6 +207,13 @@ class ChunkIndex:
             return text_path(self.data_dir, record.content_hash).read_text(encoding="utf-8")
         except OSError as error:
             raise IndexCorruptError(self.data_dir, f"{record.doc_id} 的原文缺失") from error
+
+    def readable_by(self, groups: frozenset[str] | None) -> Readable | None:
+        """The documents a caller of `groups` may read (None: everything), one cached set per group set."""
+        return None if groups is None else self._readable(groups)
+
+    def _readable_of(self, groups: frozenset[str]) -> Readable:
+        return readable_by(groups, self.manifest.documents)
 
     def scope(self, doc_ids: frozenset[str] | None) -> Scope:
         """The BM25 scope of a reader (None: everything), cached while this generation is loaded."""
@@ -284,6 +297,8 @@ class ChunkIndex:
                 self.collection.delete(ids=orphans)
             self._set_groups(self._pending_regroup())
             self._drop_collection(other_collection(self.settings, self.collection_name))
+        if disk_nearly_full(self.data_dir):  # Chroma may have logged the failed write and apply it later:
+            return  # the marker stays, so the next start or writer, with room again, cleans up once more
         (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
     def _mark_pending(self, regroup: Mapping[str, Sequence[str]] | None = None) -> None:

@@ -132,7 +132,7 @@ class Assistant:
             engine = Engine(settings)
         self.engine = engine
         self.access = access
-        self.readable = access.readable(engine.index.manifest.documents)
+        self.readable = engine.index.readable_by(access.groups)
 
     @property
     def settings(self) -> Settings:

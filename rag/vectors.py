@@ -6,8 +6,10 @@ group a document left is set False, not deleted (Chroma merges metadata on updat
 """
 
 import errno
+import os
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
@@ -19,6 +21,7 @@ from rag.errors import IndexUnwritableError, RagError, StorageFullError
 
 CHROMA_DIR = "chroma"
 GROUP_KEY = "group:"
+NEARLY_FULL_BYTES = 4 << 20  # less room than one more batch of vectors and rows needs
 _CLIENTS = threading.Lock()  # Chroma's client cache must not be cleared while another thread opens a client
 
 
@@ -38,15 +41,30 @@ def refresh_vector_store(settings: Settings) -> None:
             SharedSystemClient.clear_system_cache()
 
 
-def storage_failure(error: Exception, where: object) -> RagError | None:
-    """What a failed write means when the disk is to blame: full (incl. SQLite's own words), gone or read-only."""
+def storage_failure(error: Exception, where: str | Path) -> RagError | None:
+    """What a failed write means when the disk is to blame: full (incl. SQLite's own words), gone or read-only.
+
+    Chroma's engine words a full disk in many ways ("Failed to apply logs to the metadata segment"), so a
+    local store whose disk has (almost) no room left is full, whatever the error says.
+    """
     text = str(error)
     code = error.errno if isinstance(error, OSError) else None
-    if code in (errno.ENOSPC, errno.EDQUOT) or "database or disk is full" in text:
+    if code in (errno.ENOSPC, errno.EDQUOT) or "database or disk is full" in text or disk_nearly_full(where):
         return StorageFullError(where, text)
     if code == errno.EROFS or "readonly database" in text:
         return IndexUnwritableError(where, text)
     return None
+
+
+def disk_nearly_full(where: str | Path) -> bool:
+    """A local store whose disk has less room than one more write needs."""
+    if not isinstance(where, Path):  # a Chroma server: its disk is not ours to look at
+        return False
+    try:
+        stats = os.statvfs(where)
+    except OSError:  # gone: the read-only case below says so
+        return False
+    return stats.f_bavail * stats.f_frsize < NEARLY_FULL_BYTES
 
 
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:

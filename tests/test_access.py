@@ -52,7 +52,7 @@ def test_a_reader_gets_no_answer_citation_or_search_hit_from_a_restricted_docume
 
 
 def test_the_vocabulary_a_reader_is_judged_against_holds_no_restricted_word(engine):
-    reader_words = engine.index.frequencies_within(READER.readable(engine.index.manifest.documents))
+    reader_words = engine.index.frequencies_within(engine.index.readable_by(READER.groups))
     all_words = engine.index.frequencies_within(None)
     assert "绩效" in all_words and "绩效" not in reader_words
     assert reader_words["客服"] == all_words["客服"]

@@ -94,14 +94,14 @@ def test_a_staff_keys_bm25_scores_do_not_change_when_an_hr_only_document_is_inde
     # Unfiltered, the hr document takes part and moves the public chunks' scores: the test can fail.
     analysis = Assistant(engine=with_hr).analyze("客服响应客户")
     everyone = {r.chunk_id: r.score for r in with_hr.retriever.bm25(analysis)}
-    readable = STAFF.readable(with_hr.index.manifest.documents)
+    readable = with_hr.index.readable_by(STAFF.groups)
     scoped = {r.chunk_id: r.score for r in with_hr.retriever.bm25(analysis, readable)}
     assert any(everyone[c] != pytest.approx(s) for c, s in scoped.items())
 
 
 def test_a_scope_by_groups_is_the_scope_of_the_same_documents_by_id(tmp_path):
     engine = _index(tmp_path, True)
-    readable = STAFF.readable(engine.index.manifest.documents)
+    readable = engine.index.readable_by(STAFF.groups)
     by_groups, by_ids = engine.index.scope(readable), engine.index._scope_of(frozenset(readable))
     public_chunks = sum(len(engine.index.manifest.documents[d].chunk_ids) for d in ("service", "storage"))
     assert readable == {"service", "storage"} and by_groups.count == by_ids.count == public_chunks

@@ -1,6 +1,6 @@
-"""Uploads when the disk fails the index, over real HTTP: a full disk (simulated where the write happens,
-since a tiny filesystem needs root) is a 507 that leaves the index as it was; a data directory deleted
-under the running server is a 503 saying so, not a bare 500."""
+"""Uploads when the disk fails the index, over real HTTP: a full disk (injected where the write happens, so it
+runs anywhere; `test_disk_full_real.py` fills a real tmpfs where one may be mounted) is a 507 that leaves the
+index as it was; a data directory deleted under the running server is a 503 saying so, not a bare 500."""
 
 import errno
 import shutil
