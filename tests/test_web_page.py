@@ -144,6 +144,29 @@ def test_upload_a_document_then_find_it_by_asking(page_for, index_copy, tmp_path
     assert page.locator("#doc-table tbody tr").count() == 5
 
 
+def test_a_colliding_file_name_is_refused_until_replacing_is_ticked(page_for, index_copy, tmp_path):
+    page = page_for(index_copy)
+    page.click("nav button[data-tab=docs]")
+    page.locator("#doc-table tbody tr").first.wait_for()
+    first, second = tmp_path / "巡检 规范.txt", tmp_path / "巡检_规范.md"
+    first.write_text("巡检规范\n一、频次\n机房每日巡检两次。\n", encoding="utf-8")
+    second.write_text("# 巡检规范\n## 一、频次\n机房每日巡检三次。\n", encoding="utf-8")
+    page.set_input_files("#upload-files", str(first))
+    page.click("#upload-form button[type=submit]")
+    page.locator("#upload-result", has_text="新增 1").wait_for()
+
+    page.set_input_files("#upload-files", str(second))
+    page.click("#upload-form button[type=submit]")
+    page.locator("#banner", has_text="文档 ID 冲突").wait_for()
+
+    page.check("#upload-replace")
+    page.click("#upload-form button[type=submit]")
+    page.locator("#upload-result", has_text="更新 1").wait_for()
+    page.fill("#search-query", "机房巡检频次")
+    page.click("#search-form button")
+    page.locator("#search-results .hit", has_text="每日巡检三次").first.wait_for()
+
+
 def test_draft_a_topic_and_download_the_docx(page_for, index_copy, tmp_path):
     from docx import Document
 

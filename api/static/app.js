@@ -215,6 +215,7 @@ async function upload() {
   for (const [field, input] of [["groups", "#upload-groups"], ["version", "#upload-version"], ["effective_date", "#upload-date"]]) {
     if ($(input).value.trim()) form.append(field, $(input).value.trim());
   }
+  if ($("#upload-replace").checked) form.append("replace", "true");
   const result = await (await request("/documents", { method: "POST", body: form })).json();
   const failed = result.failed.map((f) => `<li>${escapeHtml(f.file)}：${escapeHtml(f.reason)}</li>`).join("");
   $("#upload-result").innerHTML = `<p>新增 ${result.added.length}，更新 ${result.updated.length}，未变 ${result.unchanged.length}，跳过 ${result.failed.length}。</p>${failed ? `<ul>${failed}</ul>` : ""}`;
