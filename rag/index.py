@@ -25,7 +25,7 @@ import copy
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from functools import lru_cache
 from pathlib import Path
@@ -160,8 +160,8 @@ class ChunkIndex:
         self.lexical.apply(added, retired)
         for item in added:
             self.chunks[item.chunk.chunk_id] = item.chunk
-        self.manifest = manifest
-        self._check()
+        former, self.manifest = self.manifest.documents, manifest
+        self._check([r for doc_id, r in manifest.documents.items() if _rewritten(former.get(doc_id), r)])
         return self
 
     def _rows(self, read: Callable[[], _T]) -> _T:
@@ -172,11 +172,13 @@ class ChunkIndex:
                 raise DiskFullReadError(self.data_dir, f"{self.store.path.name}: {error}") from error
             raise IndexCorruptError(self.data_dir, f"{self.store.path.name}: {error}") from error
 
-    def _check(self) -> None:
+    def _check(self, records: Iterable[DocumentRecord] | None = None) -> None:
+        """Every chunk the manifest lists is loaded; a refresh checks only the `records` it changed."""
         self._scope.cache_clear()
         self._group_mask.cache_clear()
         self._readable.cache_clear()
-        expected = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
+        checked = self.manifest.documents.values() if records is None else records
+        expected = {cid for record in checked for cid in record.chunk_ids}
         if missing := expected - self.chunks.keys():
             raise IndexCorruptError(self.data_dir, f"{len(missing)} chunks listed in the manifest are missing")
 
@@ -442,6 +444,11 @@ class ChunkIndex:
             if path.stem not in named:
                 path.unlink(missing_ok=True)
         shutil.rmtree(self.data_dir / OLD_SNAPSHOTS_DIR, ignore_errors=True)
+
+
+def _rewritten(former: DocumentRecord | None, record: DocumentRecord) -> bool:
+    """Whether a write touched this document's chunks: the same record again keeps its content and time."""
+    return former is None or (former.content_hash, former.indexed_at) != (record.content_hash, record.indexed_at)
 
 
 def _mask(doc_ids: Sequence[str], readable: frozenset[str] | set[str]) -> np.ndarray:
