@@ -63,7 +63,6 @@ class Access:
         return self.groups is None or not self.groups.isdisjoint(record.groups)
 
 
-
 OPEN_ACCESS = Access("open", None, admin=True)
 
 
