@@ -10,7 +10,8 @@ BM25Retriever used), over the readable chunks only.
 Chunks arrive and leave as the index changes: new ones are appended as a segment (adjacent
 segments are merged when the newer is at least half the older, so there are O(log N) of them and
 each chunk is copied O(log N) times), a retired one is marked dead, and the matrix is compacted
-once a quarter of it is dead. No write re-tokenises or rescans what did not change.
+(dropping the terms no live chunk holds) once a quarter of it is dead. No write re-tokenises or
+rescans what did not change.
 """
 
 import math
@@ -109,8 +110,16 @@ class LexicalIndex:
             self.segments = [(0, _stack([m for _, m in self.segments], len(self.vocab)))]
 
     def _compact(self) -> None:
+        """Drop dead slots, and the terms only they held, so neither grows with the writes a server takes."""
         keep = np.flatnonzero(self.alive)
         whole = _stack([m for _, m in self.segments], len(self.vocab)).tocsr()[keep].tocsc()
+        used = np.flatnonzero(np.diff(whole.indptr))  # columns with postings left
+        if len(used) < whole.shape[1]:
+            whole = whole[:, used]
+            term_of = [""] * len(self.vocab)
+            for term, column in self.vocab.items():
+                term_of[column] = term
+            self.vocab = {term_of[old]: new for new, old in enumerate(used.tolist())}
         new_slot = {old: new for new, old in enumerate(keep.tolist())}
         self.slot_of_row = {row: new_slot[slot] for row, slot in self.slot_of_row.items()}
         self.doc_ids = [self.doc_ids[i] for i in keep]
