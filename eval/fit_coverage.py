@@ -15,14 +15,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.config import Settings  # noqa: E402
-from rag.coverage import FEATURES, coverage_features  # noqa: E402
+from rag.coverage import DIRECTIONS, FEATURES, coverage_features  # noqa: E402
 from rag.evaluation import CONFIGS, DEFAULT_CONFIG, EvalItem, Evaluator, load_eval_set  # noqa: E402
 from rag.ingest import embedder_name  # noqa: E402
 from rag.normalize import normalize  # noqa: E402
@@ -76,6 +77,29 @@ def _without_answer(item: EvalItem, texts: dict[str, str]) -> frozenset[str] | N
     return rest
 
 
+def fit_monotone_logistic(
+    features: np.ndarray, truth: np.ndarray, directions: list[int], c: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """L2-regularised, class-balanced logistic regression (sklearn's objective) whose i-th weight keeps
+    the sign `directions[i]` (or is 0): scikit-learn's LogisticRegression has no bounds, so the same
+    loss is minimised by L-BFGS-B with them. Returns the weights and the intercept."""
+    sample_weight = compute_sample_weight("balanced", truth)
+    signed = np.where(truth == 1, 1.0, -1.0)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        weights, intercept = theta[:-1], theta[-1]
+        margin = signed * (features @ weights + intercept)
+        # d/dz log(1 + e^(-m)) = -σ(-m)
+        slope = -sample_weight * signed / (1.0 + np.exp(margin))
+        value = float(c * sample_weight @ np.logaddexp(0.0, -margin) + 0.5 * weights @ weights)
+        gradient = np.append(c * features.T @ slope + weights, c * slope.sum())
+        return value, gradient
+
+    bounds = [(0.0, None) if direction > 0 else (None, 0.0) for direction in directions] + [(None, None)]
+    result = minimize(loss, np.zeros(features.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    return result.x[:-1], float(result.x[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "rag" / "resources" / "coverage_model.json")
@@ -92,8 +116,9 @@ def main() -> None:
             labels += y
     features, truth = np.array(rows), np.array(labels)
     scaler = StandardScaler().fit(features)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(features), truth)
-    probabilities = model.predict_proba(scaler.transform(features))[:, 1]
+    standardised = scaler.transform(features)
+    weights, intercept = fit_monotone_logistic(standardised, truth, [DIRECTIONS[name] for name in FEATURES])
+    probabilities = 1.0 / (1.0 + np.exp(-(standardised @ weights + intercept)))
 
     answerable = probabilities[truth == 1]
     allowed = int(np.floor(args.max_false_refusals * len(answerable)))
@@ -107,10 +132,10 @@ def main() -> None:
     }
     payload = {
         "features": list(FEATURES),
-        "weights": dict(zip(FEATURES, model.coef_[0].round(6).tolist(), strict=True)),
+        "weights": dict(zip(FEATURES, weights.round(6).tolist(), strict=True)),
         "means": dict(zip(FEATURES, scaler.mean_.round(6).tolist(), strict=True)),
         "scales": dict(zip(FEATURES, scaler.scale_.round(6).tolist(), strict=True)),
-        "intercept": round(float(model.intercept_[0]), 6),
+        "intercept": round(intercept, 6),
         "threshold": round(threshold, 6),
         "embedder": embedder_name(Settings(_env_file=None)),
         "fitted_on": [str(q.relative_to(ROOT)) + " (split=dev)" for q, _ in DEV_SETS if q.exists()],

@@ -21,19 +21,25 @@ from rag.query import QueryAnalysis
 from rag.tokenize import Tokenizer
 
 EVIDENCE_CHUNKS = 3
-FEATURES = (
-    "dense_top",
-    "dense_margin",
-    "bm25_top",
-    "best_coverage",
-    "evidence_coverage",
-    "missing_subject",
-    "missing_name",
-    "missing_term",
-    "noun_coverage",
-    "asked_count_missing",
-    "no_terms",
-)
+# Each signal and the way it points: +1 where more of it means the passages more likely answer the
+# question, -1 where it means they less likely do. The fit keeps every weight on its side of zero, so
+# that signals which move together cannot trade places on a small dev set (a missing name counting
+# *for* an answer because coverage already counted against it) and the model stays sensible on
+# questions unlike the dev ones.
+DIRECTIONS = {
+    "dense_top": 1,
+    "dense_margin": 1,
+    "bm25_top": 1,
+    "best_coverage": 1,
+    "evidence_coverage": 1,
+    "missing_subject": -1,
+    "missing_name": -1,
+    "missing_term": -1,
+    "noun_coverage": 1,
+    "asked_count_missing": -1,
+    "no_terms": -1,
+}
+FEATURES = tuple(DIRECTIONS)
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,16 @@ def text_path(data_dir: Path, content_hash: str) -> Path:
 
 
 def match_text(chunk: Chunk, enabled: bool = True) -> str:
-    """What gets embedded and BM25-indexed: section labels give a chunk its context."""
+    """What gets embedded: the chunk with its section labels, its context within the document."""
     return normalize("\n".join((*chunk.section, chunk.text)), enabled)
+
+
+def lexical_text(chunk: Chunk, enabled: bool = True) -> str:
+    """What BM25 indexes: the document's title too, since a clause seldom repeats the name of the
+    policy or the subject it belongs to. Not embedded: every chunk of a document would then share
+    the title's direction, and the dense retriever would tell a document's passages apart less well."""
+    context = chunk.section if chunk.title in chunk.section[:1] else (chunk.title, *chunk.section)
+    return normalize("\n".join((*context, chunk.text)), enabled)
 
 
 def bm25_terms(tokens: Sequence[str]) -> list[str]:
@@ -418,7 +426,7 @@ class ChunkIndex:
         (self.data_dir / PENDING_NAME).unlink(missing_ok=True)
 
     def _terms(self, chunk: Chunk) -> list[str]:
-        return bm25_terms(self.tokenizer.tokens(match_text(chunk, self.settings.normalize)))
+        return bm25_terms(self.tokenizer.tokens(lexical_text(chunk, self.settings.normalize)))
 
     def _set_groups(self, regroup: Mapping[str, Sequence[str]], manifest: Manifest | None = None) -> None:
         """Give the vectors of regrouped documents their committed groups (`regroup`: the groups they left)."""

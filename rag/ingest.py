@@ -73,7 +73,8 @@ def index_signature(settings: Settings) -> str:
 
 # Bump when cleaning or chunking change what they make of the same text: every document is then
 # re-chunked at the next ingest (vectors are still reused for chunks whose text is unchanged).
-CHUNKING_VERSION = 3
+# 4: BM25 indexes each chunk with its document's title (`rag.index.lexical_text`).
+CHUNKING_VERSION = 4
 
 
 def chunking_signature(settings: Settings) -> str:

@@ -129,7 +129,13 @@ class QueryAnalyzer:
         normalized = _A_NOT_A.sub(r"\1", normalized)
         expansion = self.synonyms.expand(normalized)
         words = list(dict.fromkeys(self._split_unknown(self.tokenizer.content_words(expansion.residual))))
-        terms: list[QueryTerm] = []
+        names = self.tokenizer.unknown_names(expansion.residual)
+        words = [(word, flag) for word, flag in words if not any(word in name for name in names)]
+        # A name is matched whole, as text (it is no index token), and is never a missing *subject*:
+        # whether some chunk holds it cannot be told from the index's tokens.
+        terms: list[QueryTerm] = [
+            QueryTerm(frozenset({name}), self._weight(name), noun=True, named=True) for name in names
+        ]
         for group in expansion.groups:
             if not any(group & term.forms for term in terms):
                 weight, absent = min(self._weight(m) for m in group), not self._present(group)

@@ -19,6 +19,8 @@ jieba.setLogLevel(logging.WARNING)
 
 _RESOURCES = files("rag") / "resources"
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_MIN_NAME_RUN = 3  # two stray characters are as often a typo (年价) as a name
 MATCH_CACHE_TEXTS = 8192  # sentences and passages whose match tokens a tokenizer keeps
 _MIN_SUB_WORD_FREQ = 20  # rarer dictionary entries (发状, 按同) are segmentation noise, not words
 
@@ -70,6 +72,20 @@ class Tokenizer:
             for pair in self._tagger.lcut(normalized)
             if _WORD.search(pair.word) and pair.word not in self.stopwords and not pair.word.isspace()
         ]
+
+    def unknown_names(self, normalized: str) -> list[str]:
+        """Runs of characters that jieba's dictionary could only cut one by one (钩盲蛇 → 钩/盲/蛇): a
+        name it lacks, which a question asks about whole rather than as ambiguous single characters."""
+        names: list[str] = []
+        run: list[str] = []
+        for word in [*self._jieba.lcut(normalized, HMM=False), ""]:
+            if len(word) == 1 and _CJK_CHAR.match(word) and word not in self.stopwords:
+                run.append(word)
+                continue
+            if len(run) >= _MIN_NAME_RUN:
+                names.append("".join(run))
+            run = []
+        return names
 
     def tokens(self, normalized: str) -> list[str]:
         """Index and query terms: content words plus their dictionary sub-words (`应急预案` → 应急,

@@ -97,9 +97,6 @@ def test_uncovered_questions_are_declined_with_closest_topics(assistant, questio
     assert answer.closest_topics
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 16: an English question's low cosine to Chinese text now reads as not covered"
-)
 def test_english_question_is_bridged_by_the_glossary(assistant):
     answer = assistant.ask("What is the recovery time for IT system failures?")
     assert answer.covered

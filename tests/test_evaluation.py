@@ -151,6 +151,16 @@ def _retrieval_report(ours_hits: list[float], theirs_hits: list[float]) -> EvalR
     )
 
 
+def test_a_set_with_nothing_to_decline_reports_false_refusals_only():
+    items = [
+        ItemResult("a1", "factual", refused=True, expected_refusal=False, latency_ms=30),
+        ItemResult("a2", "factual", refused=False, expected_refusal=False, latency_ms=20),
+    ]
+    summary = ConfigResult("hybrid", 1.0, items, []).summary()
+    assert "refusal_precision" not in summary and "refusal_recall" not in summary
+    assert summary["false_refusal_rate"] == 0.5
+
+
 def test_gate_fails_when_fusion_falls_below_a_single_retriever_by_more_than_one_question():
     report = _retrieval_report([1, 1, 0, 0], [1, 1, 1, 1])
     failures = check_gates(report, {"not_below": {"bm25": ["hit@5", "mrr@10"]}})
