@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -25,6 +26,16 @@ console = Console()
 errors = Console(stderr=True)
 
 STAGE_NAMES = {"load": "读取文档", "chunk": "清洗切分", "embed": "向量化", "handbook": "起草各章"}
+SNIPPET_CHARS = 80
+WIDE_TERMINAL = 120  # from this width `rag list` also shows format, version and effective date
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """A passage as one readable line: no pinyin readings, whitespace folded, cut with "…"."""
+    from rag.normalize import strip_annotations
+
+    flat = " ".join(strip_annotations(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 @contextmanager
@@ -206,11 +217,11 @@ def search(
         rows = [asdict(h.chunk) | {"score": h.score, "dense": h.dense_score, "bm25": h.bm25_score} for h in hits]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title=f"“{query}”的检索结果")
+    table = Table(title=f"“{query}”的检索结果", box=box.SIMPLE_HEAD)
     for column in ("#", "得分", "章节", "内容"):
         table.add_column(column, overflow="fold")
     for n, hit in enumerate(hits, 1):
-        table.add_row(str(n), f"{hit.score:.4f}", hit.chunk.section_path, hit.chunk.text[:120])
+        table.add_row(str(n), f"{hit.score:.2f}", snippet(hit.chunk.section_path, 40), snippet(hit.chunk.text))
     console.print(table)
 
 
@@ -218,6 +229,7 @@ def search(
 def list_documents(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（含来源与哈希）")] = False) -> None:
     """列出已索引的文档。"""
     from rag.manifest import load_manifest
+    from rag.normalize import strip_annotations
 
     with user_errors():
         manifest = load_manifest(_settings().data_dir)
@@ -226,21 +238,24 @@ def list_documents(as_json: Annotated[bool, typer.Option("--json", help="输出 
         rows = [asdict(r) | {"chunks": len(r.chunk_ids)} for r in records]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title=f"已索引文档（{len(records)}）")
+    # Narrow terminals get the columns one scans for; the rest are in --json and on wide terminals.
+    wide = console.width >= WIDE_TERMINAL
+    table = Table(title=f"已索引文档（{len(records)}）", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("文档 ID", no_wrap=True)
-    for column in ("标题", "格式", "段落", "访问组", "版本", "生效日期", "修订", "索引时间"):
-        table.add_column(column, overflow="fold")
+    table.add_column("标题", overflow="fold", ratio=1)
+    extra = ("格式", "版本", "生效日期") if wide else ()
+    for column in (*extra, "段落", "访问组", "修订", "索引日期"):
+        table.add_column(column, no_wrap=True)
     for r in records:
+        details = (r.format, r.version or "—", r.effective_date or "—") if wide else ()
         table.add_row(
             r.doc_id,
-            r.title,
-            r.format,
+            strip_annotations(r.title),
+            *details,
             str(len(r.chunk_ids)),
             ",".join(r.groups),
-            r.version or "—",
-            r.effective_date or "—",
             str(r.revision),
-            r.indexed_at,
+            r.indexed_at[:10],
         )
     console.print(table)
 
@@ -256,7 +271,9 @@ def _write_draft(document: object, name: str, out: Path) -> None:
     markdown = to_markdown(document)
     (out / f"{stem}.md").write_text(markdown, encoding="utf-8")
     (out / f"{stem}.docx").write_bytes(to_docx(document))
-    console.print(markdown, markup=False, highlight=False)
+    from rich.markdown import Markdown
+
+    console.print(Markdown(markdown))
     chapters = getattr(document, "chapters", [document])
     gaps = gap_report(chapters)
     errors.print(f"已写入 {out / stem}.md 和 {out / stem}.docx；{len(gaps)} 节待补充。")
