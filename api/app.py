@@ -1,4 +1,5 @@
-"""FastAPI app: POST /ask (JSON or SSE), /search, /draft, /handbook, the /documents routes, GET /health.
+"""FastAPI app: POST /ask (JSON or SSE), /search, /draft, /handbook, the /documents routes, GET /topics,
+POST /quiz and /quiz/check, GET /health.
 
 The engine is loaded once at start-up and warmed, and reloaded when the manifest changes (see
 `api.state`). A broken index does not stop the server: /health reports it and the other endpoints
@@ -25,6 +26,7 @@ from api.auth import auth_dependencies, presented_key
 from api.documents import documents_router
 from api.guard import RequestGuard
 from api.insights import insights_router, log_answer
+from api.quiz import quiz_router
 from api.schemas import (
     AskRequest,
     AskResponse,
@@ -41,6 +43,7 @@ from api.schemas import (
     SearchResponse,
 )
 from api.state import EngineHolder
+from api.topics import topics_router
 from rag.access import Access, InvalidGroupError, KeyRing
 from rag.config import AnswerMode, Settings
 from rag.draft import CitationRegistry, Draft, Drafter, Handbook, InvalidDraftError, TopicNotCoveredError, parse_outline
@@ -64,7 +67,9 @@ from rag.errors import (
 from rag.ingest import index_signature
 from rag.llm import ClauseRewriter
 from rag.questionlog import QuestionLog
+from rag.quiz import StaleItemError
 from rag.service import Assistant
+from rag.topics import UnknownSectionError
 
 _STATUS = {
     AuthenticationError: 401,
@@ -74,6 +79,8 @@ _STATUS = {
     InvalidDraftError: 422,
     InvalidGroupError: 422,
     TopicNotCoveredError: 422,
+    StaleItemError: 409,
+    UnknownSectionError: 422,
     EmptyIndexError: 503,
     IndexCorruptError: 503,
     EmbedderMismatchError: 503,
@@ -155,9 +162,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if (body.mode or settings.answer_mode) is AnswerMode.LLM and not settings.llm_configured:
             raise LLMNotConfiguredError()  # before retrieval: a declined question would hide it
         started = time.perf_counter()
-        answer = rag.ask(body.question, mode=body.mode, top_k=body.top_k)
-        response = AskResponse.from_answer(answer, (time.perf_counter() - started) * 1000)
+        answer = rag.ask(body.question, mode=body.mode, top_k=body.top_k, history=body.history, section=body.section)
+        response = AskResponse.from_answer(answer, (time.perf_counter() - started) * 1000, body.question.strip())
         response.log_id = log_answer(questions, rag, answer, response.took_ms)
+        response.section = body.section
         if not body.stream:
             return response
         return EventSourceResponse(_events(response))
@@ -215,6 +223,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(documents_router(holder, caller, admin, assistant))
     app.include_router(insights_router(holder, caller, questions))
+    app.include_router(topics_router(assistant))
+    app.include_router(quiz_router(assistant))
     return app
 
 

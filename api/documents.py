@@ -43,8 +43,7 @@ def documents_router(
 
     @router.get("/{doc_id}/text", response_model=DocumentTextOut, summary="文档全文（引用位置所指的文本）")
     def text(doc_id: str, rag: Assistant = Depends(assistant)) -> DocumentTextOut:  # noqa: B008
-        record = rag.document(doc_id)
-        return DocumentTextOut(doc_id=doc_id, title=record.title, text=rag.text(doc_id))
+        return DocumentTextOut.of(rag.document(doc_id), rag.text(doc_id))
 
     @router.post("", response_model=IngestOut, summary="上传文档（同名文件替换旧版本）")
     def upload(

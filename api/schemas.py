@@ -9,7 +9,10 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from rag.config import AnswerMode
 from rag.draft import Draft, DraftPart, DraftSection, Handbook
 from rag.export import gap_report, to_markdown
-from rag.models import Answer, DocumentRecord, RetrievedChunk
+from rag.models import Answer, DocumentRecord, RetrievedChunk, SourceDocument
+from rag.quiz import MAX_ITEMS, BlankKind, CheckResult, ItemKind, QuizSet
+from rag.reading import reading_view
+from rag.topics import DocumentTopics, Section
 
 # Lone surrogates cannot be encoded as UTF-8 and C0 controls cannot be stored in XML (DOCX); both
 # would fail deep inside the pipeline, so every text field refuses them on the way in.
@@ -25,6 +28,18 @@ def usable_text(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(usable_text)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS), AfterValidator(usable_text)]
+MAX_SECTION_CHARS = 300  # a title and a few heading labels
+
+
+def section_path(value: str) -> str:
+    if not value.strip():
+        raise ValueError("章节不能为空：不限定章节时请省略 section")
+    return value.strip()
+
+
+SectionPath = Annotated[
+    str, StringConstraints(max_length=MAX_SECTION_CHARS), AfterValidator(usable_text), AfterValidator(section_path)
+]
 
 
 class AskRequest(BaseModel):
@@ -35,6 +50,18 @@ class AskRequest(BaseModel):
     mode: AnswerMode | None = Field(None, description="extractive（默认，离线摘录）或 llm（需配置大模型）")
     top_k: int | None = Field(None, ge=1, le=50, description="检索的段落数")
     stream: bool = Field(False, description="为 true 时以 Server-Sent Events 逐句返回")
+    history: list[Text] = Field(
+        default_factory=list,
+        description="同一对话中此前的问题，按先后顺序（最多 RAG_MAX_HISTORY_TURNS 条，默认 10）；"
+        "追问（如“那IT故障呢？”）据此补全为完整问题",
+        examples=[["客户服务的响应时间标准是多少？"]],
+    )
+    section: SectionPath | None = Field(
+        None,
+        description="只在这一章节（及其下各节）中检索：GET /topics 的 section，或拒答时 closest_topics 中的一项；"
+        "不存在或无权查阅的章节返回 422",
+        examples=["运营保障细则内容有哪些 > 应急预案"],
+    )
 
 
 class CitationOut(BaseModel):
@@ -55,6 +82,7 @@ class SentenceOut(BaseModel):
 
 class AskResponse(BaseModel):
     question: str
+    resolved_question: str = Field(description="实际回答的问题：追问按对话历史补全后的问题，否则同 question")
     answer: str = Field(description="回答全文，每句后带 [n]")
     covered: bool = Field(description="文档是否涵盖该问题；false 时 answer 说明未涉及并给出相近主题")
     sentences: list[SentenceOut]
@@ -64,11 +92,14 @@ class AskResponse(BaseModel):
     mode: str
     took_ms: float
     log_id: int | None = Field(None, description="问题记录中的编号，用于 POST /feedback；未记录时为空")
+    section: str | None = Field(None, description="检索所限定的章节（请求给出 section 时）")
 
     @classmethod
-    def from_answer(cls, answer: Answer, took_ms: float) -> "AskResponse":
+    def from_answer(cls, answer: Answer, took_ms: float, asked: str) -> "AskResponse":
+        """`asked`: the question as sent; the answer is to its resolved form, `answer.question`."""
         return cls(
-            question=answer.question,
+            question=asked,
+            resolved_question=answer.question,
             answer=answer.text,
             covered=answer.covered,
             sentences=[SentenceOut(text=s.text, citations=list(s.citation_ids)) for s in answer.sentences],
@@ -140,10 +171,25 @@ class DocumentOut(BaseModel):
         return cls(**fields | {"chunks": len(record.chunk_ids), "groups": list(record.groups)})
 
 
+class PieceOut(BaseModel):
+    start: int = Field(description="在 text（原文）中的起始位置")
+    end: int
+    at: int = Field(description="在 clean_text 中的起始位置")
+
+
 class DocumentTextOut(BaseModel):
     doc_id: str
     title: str
     text: str = Field(description="抽取后的全文；引用的 start/end 即此文本中的字符位置")
+    clean_text: str = Field(description="阅读用的整理后文本：去掉网站样板行与拼音注音，各段取自原文")
+    clean_pieces: list[PieceOut] = Field(description="clean_text 由原文的哪些片段组成，用于把引用位置映射过去")
+
+    @classmethod
+    def of(cls, record: DocumentRecord, text: str) -> "DocumentTextOut":
+        document = SourceDocument(record.doc_id, record.source, text, record.content_hash, record.format)
+        view = reading_view(document)
+        pieces = [PieceOut(start=p.start, end=p.end, at=p.at) for p in view.pieces]
+        return cls(doc_id=record.doc_id, title=record.title, text=text, clean_text=view.text, clean_pieces=pieces)
 
 
 class FailedFile(BaseModel):
@@ -180,6 +226,88 @@ class HealthOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class QuizRequest(BaseModel):
+    topic: Title = Field(description="测验主题", examples=["客户服务", "应急预案", "培训"])
+    count: int = Field(5, ge=1, le=MAX_ITEMS, description="题目数")
+    seed: int | None = Field(
+        None, ge=0, le=2**31 - 1, description="随机种子：同一主题、题数和种子出同一套题；不填则随机"
+    )
+
+
+class QuizSourceOut(BaseModel):
+    doc_id: str
+    title: str
+    section: str = Field(description="章节路径；引文要到核对答案时才给出，以免泄露答案")
+
+
+class QuizItemOut(BaseModel):
+    number: int
+    ref: str = Field(description="题目编号，交给 POST /quiz/check 核对答案")
+    kind: ItemKind = Field(description="cloze（填空）或 choice（选择）")
+    blank: BlankKind = Field(description="空出的是 figure（数字）、term（术语）还是 member（列举项）")
+    stem: str = Field(description="题干，空缺处为 ____", examples=["客户服务标准可能包括____内响应客户咨询。"])
+    options: list[str] = Field(description="选择题的选项；填空题为空")
+    source: QuizSourceOut
+
+
+class QuizOut(BaseModel):
+    topic: str
+    seed: int
+    items: list[QuizItemOut]
+
+    @classmethod
+    def from_set(cls, quiz: QuizSet) -> "QuizOut":
+        items = [
+            QuizItemOut(
+                number=n,
+                ref=item.ref,
+                kind=item.kind,
+                blank=item.blank,
+                stem=item.stem,
+                options=list(item.options),
+                source=QuizSourceOut(
+                    doc_id=item.citation.doc_id, title=item.citation.title, section=item.citation.section
+                ),
+            )
+            for n, item in enumerate(quiz.items, 1)
+        ]
+        return cls(topic=quiz.topic, seed=quiz.seed, items=items)
+
+
+class QuizCheckRequest(BaseModel):
+    ref: Annotated[str, StringConstraints(max_length=300)] = Field(description="POST /quiz 给出的题目编号")
+    answer: Annotated[str, StringConstraints(max_length=100), AfterValidator(usable_text)] = Field(
+        description="所填或所选的答案；全角半角、繁简体均可", examples=["２４小时", "應急預案"]
+    )
+
+
+class QuizCitationOut(BaseModel):
+    doc_id: str
+    title: str
+    section: str
+    quote: str = Field(description="出题所依据的原文句子，逐字摘录")
+    start: int
+    end: int
+
+
+class QuizCheckOut(BaseModel):
+    correct: bool
+    given: str
+    answer: str = Field(description="正确答案，按原文写法")
+    explanation: str = Field(description="对错与正确答案，附所依据的原文")
+    citation: QuizCitationOut
+
+    @classmethod
+    def from_result(cls, result: CheckResult) -> "QuizCheckOut":
+        return cls(
+            correct=result.correct,
+            given=result.given,
+            answer=result.answer,
+            explanation=result.explanation,
+            citation=QuizCitationOut(**vars(result.citation)),
+        )
 
 
 class DraftFormat(StrEnum):
@@ -277,3 +405,44 @@ class HandbookOut(BaseModel):
             gaps=gap_report(handbook.chapters),
             markdown=to_markdown(handbook),
         )
+
+
+class TopicSectionOut(BaseModel):
+    section: str = Field(description="章节路径，即引用的 section；作为 POST /ask 的 section 可把提问限定在此处")
+    heading: str = Field(description="章节标题，如 一、服务质量（文档本身的概述为文档标题）")
+    summary: str = Field(description="章节开头的句子")
+    question: str | None = Field(description="由标题生成、本章节可回答的问题")
+    start: int = Field(description="标题（找不到标题行时为首句）在原文中的起始位置：查看全文时从此处打开")
+    end: int
+
+    @classmethod
+    def from_section(cls, section: Section, title: str) -> "TopicSectionOut":
+        heading = section.labels[-1] if section.labels else title
+        fields = {name: getattr(section, name) for name in ("summary", "question", "start", "end")}
+        return cls(section=section.path, heading=heading, **fields)
+
+
+class TopicOut(TopicSectionOut):
+    questions: list[str] = Field(description="建议的问题：本主题的，再是其下各节的")
+    sections: list[TopicSectionOut] = Field(description="其下各节，按原文顺序")
+
+
+class DocumentTopicsOut(BaseModel):
+    doc_id: str
+    title: str
+    overview: TopicSectionOut | None = Field(description="文档各章节之外的正文（如开头的概述）")
+    topics: list[TopicOut] = Field(description="一级章节，按原文顺序")
+
+    @classmethod
+    def from_topics(cls, document: DocumentTopics) -> "DocumentTopicsOut":
+        title = document.title
+        topics = [
+            TopicOut(
+                **TopicSectionOut.from_section(t.section, title).model_dump(),
+                questions=t.questions,
+                sections=[TopicSectionOut.from_section(s, title) for s in t.sections],
+            )
+            for t in document.topics
+        ]
+        overview = TopicSectionOut.from_section(document.overview, title) if document.overview else None
+        return cls(doc_id=document.doc_id, title=title, overview=overview, topics=topics)

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rag.config import Settings
-from rag.errors import DiskFullReadError, IndexCorruptError, RagError
+from rag.errors import DiskFullReadError, IndexCorruptError, RagError, disk_nearly_full
 from rag.index import ChunkIndex
 from rag.ingest import check_signature
 from rag.manifest import MANIFEST_NAME
 from rag.service import Engine
 from rag.tokenize import shared_tokenizer
-from rag.vectors import disk_nearly_full, refresh_vector_store
+from rag.vectors import refresh_vector_store
 
 Stamp = tuple[int, int] | None  # of the manifest file: inode and mtime
 RETRY_SECONDS = 1.0  # after a failed load, how long requests get its error before one tries again

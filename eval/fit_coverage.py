@@ -32,6 +32,8 @@ from rag.service import Assistant  # noqa: E402
 DEV_SETS = (
     (ROOT / "eval" / "questions.jsonl", ROOT / "corpus"),
     (ROOT / "eval" / "company" / "questions.jsonl", ROOT / "eval" / "company" / "corpus"),
+    # Employee questions over 40 real regulations, all dev: many documents, lay wording, named near misses.
+    (ROOT / "eval" / "regulations" / "questions.jsonl", ROOT / "eval" / "regulations" / "corpus"),
 )
 
 

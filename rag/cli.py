@@ -1,4 +1,5 @@
-"""`rag` command line: ingest, remove, list, ask, search, draft, handbook, eval, insights, serve.
+"""`rag` command line: ingest, remove, list, ask, search, draft, handbook, quiz, eval, eval-quiz, insights, topics,
+serve.
 
 Heavy modules are imported inside the commands that need them, so `rag ingest` on an unchanged
 corpus returns in well under a second. Errors a user can act on print as one line, exit code 2.
@@ -180,16 +181,28 @@ def ask(
     mode: Annotated[AnswerMode | None, typer.Option(help="extractive（默认，离线）或 llm")] = None,
     top_k: Annotated[int | None, typer.Option(min=1, max=50, help="检索的段落数")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    history: Annotated[
+        list[str] | None, typer.Option("--history", help="此前的问题，按先后可重复给出；追问据此补全")
+    ] = None,
+    section: Annotated[
+        str | None, typer.Option(help="只在该章节中检索，如“运营保障细则内容有哪些 > 应急预案”（见 rag topics）")
+    ] = None,
 ) -> None:
     """提问：给出带引用的回答和来源表。"""
     from rag.service import Assistant
 
     with user_errors():
-        answer = Assistant(_settings()).ask(question, mode=mode, top_k=top_k)
+        answer = Assistant(_settings()).ask(question, mode=mode, top_k=top_k, history=history or (), section=section)
     if as_json:
-        payload = asdict(answer) | {"text": answer.text}
+        payload = asdict(answer) | {
+            "text": answer.text,
+            "question": question.strip(),
+            "resolved_question": answer.question,
+        }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
+    if answer.question != question.strip():
+        console.print(f"理解为：{answer.question}", markup=False, highlight=False, style="dim")
     console.print(answer.text, markup=False, highlight=False)
     if not answer.citations:
         return
@@ -258,6 +271,39 @@ def list_documents(as_json: Annotated[bool, typer.Option("--json", help="输出 
             r.indexed_at[:10],
         )
     console.print(table)
+
+
+@app.command()
+def topics(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（含各章节的位置）")] = False) -> None:
+    """学习目录：各文档的主题（一级章节）及其下各节、开头的句子和建议的问题。"""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from rag.normalize import strip_annotations
+    from rag.service import Assistant
+
+    with user_errors():
+        documents = Assistant(_settings()).topics()
+    if as_json:
+        rows = [asdict(d) | {"topics": [asdict(t) | {"questions": t.questions} for t in d.topics]} for d in documents]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    out = Console(width=min(console.width, 80), highlight=False)  # readable in an 80-column terminal
+    line = 34  # CJK characters that fit on one line of 80 columns below the tree's guides
+    for document in documents:
+        tree = Tree(Text.assemble((strip_annotations(document.title), "bold"), f"  {document.doc_id}"))
+        if document.overview:
+            tree.add(Text(snippet(document.overview.summary, line), style="dim"))
+        for topic in document.topics:
+            node = tree.add(Text(topic.section.labels[-1], style="bold"))
+            node.add(Text(snippet(topic.section.summary, line), style="dim"))
+            for section in topic.sections:
+                label = section.labels[-1]
+                node.add(Text.assemble(label, (f"  {snippet(section.summary, max(8, line - len(label)))}", "dim")))
+            for question in topic.questions:
+                node.add(Text(f"问：{question}", style="cyan"))
+        out.print(tree)
+    errors.print('只在一个章节中找答案：rag ask "问题" --section "章节路径"（路径见 --json 的 path）。', markup=False)
 
 
 def _write_draft(document: object, name: str, out: Path) -> None:
@@ -425,6 +471,89 @@ def insights(
         out.print(table)
     if summary.never_cited:
         out.print("从未被引用：" + "、".join(f"{d.title}（{d.doc_id}）" for d in summary.never_cited), markup=False)
+
+
+@app.command()
+def quiz(
+    topic: Annotated[str, typer.Argument(help="测验主题，例如：应急预案")],
+    count: Annotated[int, typer.Option(min=1, max=20, help="题目数")] = 5,
+    seed: Annotated[int | None, typer.Option(min=0, help="随机种子：同一种子出同一套题")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="不作答，输出题目 JSON（含答案与出处，供审阅）")] = False,
+) -> None:
+    """测验：按主题出填空题与选择题，逐题作答、核对并给出原文出处，最后计分。"""
+    from rag.quiz import AnswerChecker, ItemKind, QuizMaker
+    from rag.service import Assistant
+
+    with user_errors():
+        assistant = Assistant(_settings())
+        quiz_set = QuizMaker(assistant).run(topic, count, seed)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(quiz_set), ensure_ascii=False, indent=2) + "\n")
+        return
+    checker, score, letters = AnswerChecker(assistant), 0, "ABCDEFGH"
+    out = Console(soft_wrap=True, highlight=False)  # a stem or a quote stays one line, as the tests read it
+    out.print(f"“{quiz_set.topic}”测验，共 {len(quiz_set.items)} 题（种子 {quiz_set.seed}）", markup=False)
+    for number, item in enumerate(quiz_set.items, 1):
+        kind = "选择" if item.kind is ItemKind.CHOICE else "填空"
+        out.print(f"\n第 {number} 题（{kind}）：{item.stem}", markup=False)
+        for letter, option in zip(letters, item.options, strict=False):
+            out.print(f"  {letter}. {option}", markup=False)
+        given = ""
+        while not given:
+            out.print("答案：", end="")
+            line = sys.stdin.readline()
+            if not line:  # end of input: stop here, with the score so far
+                out.print(f"\n得分：{score} / {number - 1}")
+                return
+            given = line.strip()
+        if item.options and len(given) == 1 and given.upper() in letters[: len(item.options)]:
+            given = item.options[letters.index(given.upper())]
+        with user_errors():
+            result = checker.run(item.ref, given)
+        score += result.correct
+        out.print(result.explanation, markup=False, style="green" if result.correct else "red")
+        out.print(f"出处：{result.citation.doc_id}:{result.citation.start}-{result.citation.end}", style="dim")
+    out.print(f"\n得分：{score} / {len(quiz_set.items)}")
+
+
+@app.command("eval-quiz")
+def eval_quiz(
+    spec: Annotated[Path, typer.Option(help="出题设定 JSON：主题与题数、种子、文档、词表")] = Path(
+        "eval/quiz/spec.json"
+    ),
+    labels: Annotated[Path, typer.Option(help="评审标注 JSONL（key、answerable、unambiguous、reason）")] = Path(
+        "eval/quiz/labels.jsonl"
+    ),
+    items_out: Annotated[Path, typer.Option(help="写出本次生成的题目 JSONL")] = Path("eval/out/quiz/items.jsonl"),
+    index: Annotated[Path, typer.Option(help="评测用索引目录（增量更新）")] = Path("eval/out/quiz/index"),
+    min_good: Annotated[int, typer.Option(min=0, help="判为可答且无歧义的题目少于此数时退出码为 1")] = 25,
+) -> None:
+    """测验题质量：重新生成评测题，按 key 对照人工标注，统计可由引文作答且无歧义的题目数。"""
+    from rag.ingest import Ingestor
+    from rag.quizeval import QuizReview, QuizSpec, generate, item_record, load_labels
+    from rag.service import Assistant
+
+    with user_errors():
+        quiz_spec = QuizSpec.load(spec)
+        settings = Settings(_env_file=None, data_dir=index, user_dict=quiz_spec.user_dict, synonyms=quiz_spec.synonyms)
+        Ingestor(settings).run(quiz_spec.corpus)
+        items = generate(Assistant(settings), quiz_spec)
+        result = QuizReview(items, load_labels(labels))
+    items_out.parent.mkdir(parents=True, exist_ok=True)
+    rows = (json.dumps(item_record(topic, item), ensure_ascii=False) for topic, item in items)
+    items_out.write_text("".join(f"{row}\n" for row in rows), encoding="utf-8")
+    for item, label in result.rejected:
+        console.print(f"不合格 {item.key}：{item.stem}（{label.reason}）", markup=False, soft_wrap=True)
+    for item in result.unlabelled:
+        console.print(f"未标注 {item.key}：{item.stem}", markup=False, soft_wrap=True)
+    console.print(
+        f"测验题质量：{len(result.good)} / {len(items)} 题可由引文作答且无歧义"
+        f"（未标注 {len(result.unlabelled)}，门槛 {min_good}）；题目已写入 {items_out}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if len(result.good) < min_good:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     )
 
     max_question_chars: int = 500
+    max_history_turns: int = Field(
+        10, ge=0, description="Most earlier questions an /ask may send as `history`, to resolve a follow-up."
+    )
 
     api_keys: list[ApiKey] = Field(
         default_factory=list,

@@ -1,5 +1,10 @@
 """Errors a user can act on; the CLI prints them as one line and the API maps them to a status."""
 
+import os
+from pathlib import Path
+
+NEARLY_FULL_BYTES = 4 << 20  # less room than one more batch of vectors and rows needs
+
 
 class RagError(Exception):
     """Base: the message is shown to the user as is, so it says what to do."""
@@ -31,6 +36,17 @@ class DiskFullReadError(RagError):
 
     def __init__(self, where: object, detail: str) -> None:
         super().__init__(f"磁盘空间不足，暂时无法读取索引（{where}：{detail}）。索引本身未损坏；请清理磁盘后重试。")
+
+
+def disk_nearly_full(where: str | Path) -> bool:
+    """A local store whose disk has less room than one more write needs."""
+    if not isinstance(where, Path):  # a Chroma server: its disk is not ours to look at
+        return False
+    try:
+        stats = os.statvfs(where)
+    except OSError:  # gone: the read-only case below says so
+        return False
+    return stats.f_bavail * stats.f_frsize < NEARLY_FULL_BYTES
 
 
 class IndexUnwritableError(RagError):

@@ -4,8 +4,9 @@ Layout under `data_dir`:
 - `chroma/`: the embedded Chroma store (unless `RAG_CHROMA_URL` points at a server). Vectors carry
   the document id and its access groups, no text; they are reused whenever a chunk's id, hence its
   content, is unchanged.
-- `chunks.sqlite`: each chunk's text, offsets, section path and jieba tokens, tagged with the
-  generations that added and retired it (see `rag.chunkstore`); the only copy of chunk text.
+- `chunks.sqlite`: each chunk's text, offsets, section path and jieba tokens, and each document's
+  record, tagged with the generations that added and retired them (see `rag.chunkstore`); the only
+  copy of chunk text.
 - `texts/<content hash>.txt`: each document's text as extracted, for display and citation.
 - `manifest.json`: names the current generation and the Chroma collection of its vectors; replacing
   it atomically is the commit point.
@@ -38,7 +39,7 @@ from chromadb.errors import NotFoundError
 from rag.access import Readable, readable_by
 from rag.chunkstore import ChunkStore, StaleGenerationError
 from rag.config import Settings
-from rag.errors import DiskFullReadError, IndexCorruptError, IndexUnwritableError
+from rag.errors import DiskFullReadError, IndexCorruptError, IndexUnwritableError, disk_nearly_full
 from rag.lexical import LexicalIndex, Scope
 from rag.manifest import PENDING_NAME, Manifest, load_manifest, save_manifest, write_atomic, writer_lock
 from rag.models import Chunk, DocumentRecord
@@ -47,7 +48,6 @@ from rag.tokenize import Tokenizer
 from rag.vectors import (
     CHROMA_DIR,
     chroma_client,
-    disk_nearly_full,
     other_collection,
     refresh_vector_store,
     storage_failure,
@@ -153,8 +153,8 @@ class ChunkIndex:
         return successor.refresh()
 
     def refresh(self) -> "ChunkIndex":
-        """Catch up with the committed manifest, reading only the chunk rows that changed since ours."""
-        manifest = load_manifest(self.data_dir)
+        """Catch up with the committed manifest, reading only the records and chunk rows that changed since ours."""
+        manifest = load_manifest(self.data_dir, since=self.manifest)
         same_store = manifest.collection == self.manifest.collection and manifest.generation >= self.manifest.generation
         if not (same_store and self.manifest.documents and manifest.documents):
             return self.load()
@@ -244,9 +244,15 @@ class ChunkIndex:
         members = {d for d, r in self.manifest.documents.items() if group in r.groups}
         return _mask(self.lexical.doc_ids, members)
 
-    def bm25(self, terms: Sequence[str], doc_ids: frozenset[str] | None, k: int) -> list[tuple[str, float]]:
-        """The `k` best chunks for the query `terms`, scored with statistics of the readable chunks only."""
-        return self.lexical.top(terms, self.scope(doc_ids), k)
+    def bm25(
+        self, terms: Sequence[str], doc_ids: frozenset[str] | None, k: int, within: frozenset[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The `k` best chunks for the query `terms`, scored with statistics of the readable chunks only, or of
+        the readable ones among the chunk ids `within` (one section: a mask per question, not cached)."""
+        scope = self.scope(doc_ids)
+        if within is not None:
+            scope = self.lexical.scope(scope.mask & _mask(self.lexical.chunk_ids, within))
+        return self.lexical.top(terms, scope, k)
 
     def frequencies_within(self, doc_ids: frozenset[str] | None) -> dict[str, int]:
         """Chunks per BM25 term, counting only chunks of `doc_ids` (None: all), so that the
@@ -407,11 +413,17 @@ class ChunkIndex:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, text)
         manifest.generation = self.manifest.generation + 1
-        if added or retired_docs or rebuilt:
-            self.store.retire(manifest.generation, None if rebuilt else retired_docs)
-            self.store.stage(manifest.generation, [(c, self._terms(c)) for c in added])
+        every_record = rebuilt or not former.records_stored  # a format-3 manifest's records move to the store
+        records = _changed_records(former.documents, manifest.documents, every_record)
+        if added or retired_docs or records or rebuilt:
+            self.store.retire(
+                manifest.generation, None if rebuilt else retired_docs, None if every_record else records.keys()
+            )
+            self.store.stage(
+                manifest.generation, [(c, self._terms(c)) for c in added], [r for r in records.values() if r]
+            )
         else:
-            manifest.generation = self.manifest.generation  # the rows are as they were: only the manifest changes
+            manifest.generation = self.manifest.generation  # nothing changed: the same rows, a new manifest
         with guard():
             save_manifest(self.data_dir, manifest)
             if removed_ids:
@@ -452,6 +464,15 @@ class ChunkIndex:
             if path.stem not in named:
                 path.unlink(missing_ok=True)
         shutil.rmtree(self.data_dir / OLD_SNAPSHOTS_DIR, ignore_errors=True)
+
+
+def _changed_records(
+    former: Mapping[str, DocumentRecord], new: Mapping[str, DocumentRecord], every: bool
+) -> dict[str, DocumentRecord | None]:
+    """The records a commit writes (None: removed), by document: those that differ from `former`, or `every` one."""
+    changed: dict[str, DocumentRecord | None] = {d: r for d, r in new.items() if every or former.get(d) != r}
+    changed.update((d, None) for d in former.keys() - new.keys())
+    return changed
 
 
 def _rewritten(former: DocumentRecord | None, record: DocumentRecord) -> bool:

@@ -1,24 +1,30 @@
-"""The manifest: which documents are indexed, with what, and their chunk ids.
+"""The manifest: with what the index was made, and which generation of the chunk store is committed.
 
 It is written last and atomically, so it is the commit point of an ingest; it is also read
-without importing the heavy index stack, which keeps a no-op re-ingest fast.
+without importing the heavy index stack, which keeps a no-op re-ingest fast. The document records
+(which documents, their chunk ids) are rows of that generation in the chunk store, so a commit writes
+only the records it changes and a reader that knows an earlier generation reads only what changed;
+the manifest keeps their count, to tell a lost row from a removed document.
 """
 
 import fcntl
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.errors import IndexCorruptError
+from rag.chunkstore import ChunkStore, StaleGenerationError, record_from
+from rag.errors import DiskFullReadError, IndexCorruptError, disk_nearly_full
 from rag.models import DocumentRecord
 
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = "write.lock"
 PENDING_NAME = "ingest.pending"  # present while a write is under way, or after one was killed
-FORMAT_VERSION = 3  # 3: chunk text and tokens in the chunk store (`rag.chunkstore`), groups on vectors
+FORMAT_VERSION = 4  # 4: document records in the chunk store; 3 (records in the manifest) is read, and migrated
+_RECORDS_IN_MANIFEST = 3  # by the next commit
 
 
 @dataclass
@@ -29,6 +35,7 @@ class Manifest:
     chunking: str = ""  # how the chunks were made; another value means every document is re-chunked
     collection: str = ""  # the Chroma collection holding this generation's vectors ("": `settings.collection`)
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
+    records_stored: bool = True  # False: read from a format-3 manifest, so the store holds none of the records
 
     @property
     def chunk_count(self) -> int:
@@ -49,10 +56,11 @@ _read: dict[Path, tuple[tuple[int, int, int], Manifest]] = {}  # by path: the fi
 _READ_KEPT = 8
 
 
-def load_manifest(data_dir: Path) -> Manifest:
-    """The committed manifest. Parsing is O(documents), and a writer reads it once for its plan and again under
-    the lock, so a file read before is not parsed again while its inode, mtime and size are the same (every
-    commit is an atomic replace: a new inode)."""
+def load_manifest(data_dir: Path, since: Manifest | None = None) -> Manifest:
+    """The committed manifest with its document records. A writer reads it once for its plan and again under the
+    lock, so a file read before is not read again while its inode, mtime and size are the same (every commit is
+    an atomic replace: a new inode). `since`, a manifest this process read before, is brought up to date with
+    only the records written after it."""
     path = data_dir / MANIFEST_NAME
     try:
         stat = path.stat()
@@ -61,9 +69,33 @@ def load_manifest(data_dir: Path) -> Manifest:
     stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
     if (seen := _read.get(path)) is not None and seen[0] == stamp:
         return replace(seen[1], documents=dict(seen[1].documents))  # records are frozen; the dict is the caller's
-    manifest = _parse(data_dir, path)
+    manifest, count = _parse(data_dir, path)
+    if manifest.records_stored:
+        manifest.documents = _stored_records(data_dir, manifest, since)
+        if len(manifest.documents) != count:
+            raise IndexCorruptError(data_dir, f"{count} documents committed, {len(manifest.documents)} found")
     _remember(path, stamp, manifest)  # keeps a copy of its own
     return manifest
+
+
+def _stored_records(data_dir: Path, manifest: Manifest, since: Manifest | None) -> dict[str, DocumentRecord]:
+    store = ChunkStore(data_dir)
+    try:
+        if since is None or not since.records_stored or since.collection != manifest.collection:
+            return store.documents(manifest.generation) if manifest.generation else {}
+        if since.generation == manifest.generation:
+            return dict(since.documents)
+        try:
+            written, retired = store.document_changes(since.generation, manifest.generation)
+        except StaleGenerationError:  # overtaken by two commits: those rows are gone, read them all
+            return store.documents(manifest.generation)
+    except (sqlite3.Error, StaleGenerationError, ValueError, KeyError, TypeError) as error:
+        if isinstance(error, sqlite3.OperationalError) and disk_nearly_full(data_dir):
+            raise DiskFullReadError(data_dir, f"{store.path.name}: {error}") from error
+        raise IndexCorruptError(data_dir, f"{store.path.name}: {error}") from error
+    documents = {d: r for d, r in since.documents.items() if d not in retired}
+    documents.update((r.doc_id, r) for r in written)
+    return documents
 
 
 def _remember(path: Path, stamp: tuple[int, int, int], manifest: Manifest) -> None:
@@ -72,33 +104,33 @@ def _remember(path: Path, stamp: tuple[int, int, int], manifest: Manifest) -> No
     _read[path] = (stamp, replace(manifest, documents=dict(manifest.documents)))
 
 
-def _parse(data_dir: Path, path: Path) -> Manifest:
+def _parse(data_dir: Path, path: Path) -> tuple[Manifest, int]:
+    """The manifest as the file has it, and how many document records it commits."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        if raw.get("version") != FORMAT_VERSION:
+        if (version := raw.get("version")) not in (FORMAT_VERSION, _RECORDS_IN_MANIFEST):
             raise ValueError(
-                f"manifest version {raw.get('version')!r}, this version reads {FORMAT_VERSION}: an index of an"
-                " older layout must be rebuilt once"
+                f"manifest version {version!r}, this version reads {_RECORDS_IN_MANIFEST} and {FORMAT_VERSION}:"
+                " an index of an older layout must be rebuilt once"
             )
-        documents = {
-            doc_id: DocumentRecord(
-                **{**record, "chunk_ids": tuple(record["chunk_ids"]), "groups": tuple(record["groups"])}
-            )
-            for doc_id, record in raw["documents"].items()
-        }
-        return Manifest(
+        manifest = Manifest(
             embedder=raw["embedder"],
             normalize=raw["normalize"],
             generation=raw["generation"],
             chunking=raw.get("chunking", ""),
             collection=raw.get("collection", ""),
-            documents=documents,
         )
+        if version == FORMAT_VERSION:
+            return manifest, raw["documents"]
+        manifest.documents = {doc_id: record_from(record) for doc_id, record in raw["documents"].items()}
+        manifest.records_stored = False
+        return manifest, len(manifest.documents)
     except (ValueError, KeyError, TypeError) as error:
         raise IndexCorruptError(data_dir, f"{MANIFEST_NAME}: {error}") from error
 
 
 def save_manifest(data_dir: Path, manifest: Manifest) -> None:
+    """Commit `manifest`, whose records the chunk store already holds as rows of its generation."""
     data_dir.mkdir(parents=True, exist_ok=True)
     payload = {
         "version": FORMAT_VERSION,
@@ -107,11 +139,10 @@ def save_manifest(data_dir: Path, manifest: Manifest) -> None:
         "generation": manifest.generation,
         "chunking": manifest.chunking,
         "collection": manifest.collection,
-        # vars(): the record's own flat fields, where asdict() deep-copies each one
-        "documents": {doc_id: vars(manifest.documents[doc_id]) for doc_id in sorted(manifest.documents)},
+        "documents": len(manifest.documents),
     }
-    # No indent: json's C encoder only writes compact output, and the manifest is rewritten at every commit.
-    write_atomic(data_dir / MANIFEST_NAME, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+    write_atomic(data_dir / MANIFEST_NAME, json.dumps(payload, ensure_ascii=False, indent=1))
+    manifest.records_stored = True
     stat = (data_dir / MANIFEST_NAME).stat()
     _remember(data_dir / MANIFEST_NAME, (stat.st_ino, stat.st_mtime_ns, stat.st_size), manifest)
 

@@ -3,6 +3,8 @@
 Both retrievers take the caller's readable documents: Chroma filters by the caller's groups (`where`),
 BM25 scores within the caller's chunk mask with statistics of those chunks only, so what a caller may
 not read is never a candidate, not merely hidden later, and does not shift the scores of what they read.
+A question restricted to one section (`within`, its chunk ids) is ranked the same way among that
+section's chunks alone.
 
 The fusion is ours rather than llama-index's QueryFusionRetriever because that one keys nodes by
 content hash and overwrites each retriever's score, and the answer stage needs both scores: the
@@ -59,11 +61,14 @@ class HybridRetriever:
                     settings.chroma_url or settings.data_dir, f"向量库只有 {stored} 个向量，应有 {len(index.chunks)} 个"
                 )
 
-    def dense(self, query: QueryAnalysis, readable: frozenset[str] | None = None) -> list[Ranked]:
-        if self.embedding is None or readable is not None and not readable:
+    def dense(
+        self, query: QueryAnalysis, readable: frozenset[str] | None = None, within: frozenset[str] | None = None
+    ) -> list[Ranked]:
+        if self.embedding is None or readable is not None and not readable or within is not None and not within:
             return []
         found = self.index.collection.query(
             query_embeddings=[self.embedding.run(query.question)],
+            ids=None if within is None else sorted(within),
             n_results=self.settings.candidates,
             where=None if readable is None else readable_where(readable),
             include=["distances"],
@@ -71,10 +76,12 @@ class HybridRetriever:
         # cosine distance → cosine similarity
         return [Ranked(cid, 1.0 - d) for cid, d in zip(found["ids"][0], found["distances"][0], strict=True)]
 
-    def bm25(self, query: QueryAnalysis, readable: frozenset[str] | None = None) -> list[Ranked]:
+    def bm25(
+        self, query: QueryAnalysis, readable: frozenset[str] | None = None, within: frozenset[str] | None = None
+    ) -> list[Ranked]:
         if not query.bm25_tokens:
             return []
-        hits = self.index.bm25(bm25_terms(query.bm25_tokens), readable, self.settings.candidates)
+        hits = self.index.bm25(bm25_terms(query.bm25_tokens), readable, self.settings.candidates, within)
         return [Ranked(chunk_id, score) for chunk_id, score in hits]
 
     def run(
@@ -83,13 +90,15 @@ class HybridRetriever:
         top_k: int | None = None,
         mode: RetrievalMode | None = None,
         readable: frozenset[str] | None = None,
+        within: frozenset[str] | None = None,
     ) -> list[RetrievedChunk]:
-        """`readable`: the document ids the caller may read (None: all); must not be empty."""
+        """`readable`: the document ids the caller may read (None: all); must not be empty. `within`: the only
+        chunk ids that may be candidates (a section the question is restricted to; None: any)."""
         if not self.index.chunks:
             raise EmptyIndexError()
         mode = mode or self.settings.retrieval_mode
-        dense = self.dense(query, readable) if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE) else []
-        lexical = self.bm25(query, readable) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
+        dense = self.dense(query, readable, within) if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE) else []
+        lexical = self.bm25(query, readable, within) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
         dense_scores = {r.chunk_id: r.score for r in dense}
         bm25_scores = {r.chunk_id: r.score for r in lexical}
         fused = relative_score_fusion([dense, lexical], [1.0, self.settings.bm25_weight])
@@ -99,6 +108,8 @@ class HybridRetriever:
             if chunk is None:  # a vector staged by an ingest not yet committed: not shown
                 continue
             if readable is not None and chunk.doc_id not in readable:  # defence in depth behind the filter
+                continue
+            if within is not None and chunk_id not in within:
                 continue
             results.append(RetrievedChunk(chunk, score, dense_scores.get(chunk_id), bm25_scores.get(chunk_id)))
         return results[: top_k or self.settings.top_k]

@@ -1,7 +1,7 @@
 """The query pipeline, assembled once and shared by the CLI and the API.
 
-question → validate → analyse → retrieve (dense + BM25, fused) → rerank by evidence → judge coverage
-→ answer (extractive or LLM), or decline.
+question → validate → resolve a follow-up → analyse → retrieve (dense + BM25, fused) → rerank by evidence
+→ judge coverage → answer (extractive or LLM), or decline.
 
 `Engine` holds what every caller shares (index, models, stages); `Assistant` is one caller's view
 of it, limited to the documents that caller may read: retrieval is filtered to them, and the
@@ -10,7 +10,7 @@ vocabulary and term statistics questions are judged by count only their chunks.
 
 import copy
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from rag.config import AnswerMode, RetrievalMode, Settings
 from rag.coverage import CoverageDecision, CoverageJudge, CoverageModel
 from rag.errors import DocumentNotFoundError, InvalidQuestionError, PermissionDeniedError
 from rag.evidence import EvidenceReranker, SentenceScorer
+from rag.followup import FollowUpResolver
 from rag.index import ChunkIndex
 from rag.models import Answer, DocumentRecord, RetrievedChunk
 from rag.query import QueryAnalysis, QueryAnalyzer
@@ -27,6 +28,7 @@ from rag.retrieve import HybridRetriever
 from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
 from rag.tokenize import shared_tokenizer
+from rag.topics import SEPARATOR, DocumentTopics, build_topics, chunks_under
 
 if TYPE_CHECKING:
     from rag.embed import QueryEncoder
@@ -41,6 +43,19 @@ def validate_question(question: str, max_chars: int) -> str:
     if len(stripped) > max_chars:
         raise InvalidQuestionError(f"问题过长：{len(stripped)} 个字符，最多 {max_chars} 个。请精简后再问。")
     return stripped
+
+
+def validate_history(history: Sequence[str], max_turns: int, max_chars: int) -> list[str]:
+    """Earlier questions of the conversation, oldest first: bounded, so a follow-up costs little to resolve."""
+    if len(history) > max_turns:
+        raise InvalidQuestionError(f"对话历史过长：{len(history)} 轮，最多 {max_turns} 轮。")
+    turns = []
+    for number, turn in enumerate(history, 1):
+        try:
+            turns.append(validate_question(turn, max_chars))
+        except InvalidQuestionError as error:
+            raise InvalidQuestionError(f"对话历史第 {number} 条：{error}") from error
+    return turns
 
 
 def bm25_idf(frequencies: Mapping[str, int], total: int) -> Callable[[str], float]:
@@ -108,6 +123,10 @@ class Engine:
         return ExtractiveAnswerer(s.answer_max_sentences, s.min_sentence_coverage)
 
     @cached_property
+    def followup(self) -> FollowUpResolver:
+        return FollowUpResolver(self.tokenizer, self.settings.normalize)
+
+    @cached_property
     def judge(self) -> CoverageJudge:
         from rag.ingest import embedder_name
 
@@ -156,9 +175,20 @@ class Assistant:
             raise PermissionDeniedError("您的 API 密钥无权查阅任何已索引的文档。")
         return self.engine.analyzer(self.readable).run(text)
 
-    def retrieve(self, analysis: QueryAnalysis, top_k: int | None = None) -> list[RetrievedChunk]:
-        """Fused candidates from the readable documents, reordered by their sentence evidence, cut to `top_k`."""
-        candidates = self.engine.retriever.run(analysis, top_k=self.settings.candidates, readable=self.readable)
+    def resolve(self, question: str, history: Sequence[str] = ()) -> str:
+        """The question to answer: a follow-up completed from the earlier ones (see `rag.followup`)."""
+        s = self.settings
+        text = validate_question(question, s.max_question_chars)
+        return self.engine.followup.run(text, validate_history(history, s.max_history_turns, s.max_question_chars))
+
+    def retrieve(
+        self, analysis: QueryAnalysis, top_k: int | None = None, within: frozenset[str] | None = None
+    ) -> list[RetrievedChunk]:
+        """Fused candidates from the readable documents (only the chunk ids `within`, when given), reordered by
+        their sentence evidence, cut to `top_k`."""
+        candidates = self.engine.retriever.run(
+            analysis, top_k=self.settings.candidates, readable=self.readable, within=within
+        )
         return self.engine.reranker.run(analysis, candidates)[: top_k or self.settings.top_k]
 
     def search(self, query: str, top_k: int | None = None) -> list[RetrievedChunk]:
@@ -183,9 +213,20 @@ class Assistant:
 
         return LLMAnswerer.from_settings(self.settings).run(analysis, retrieved, fallback=extractive)
 
-    def ask(self, question: str, mode: AnswerMode | None = None, top_k: int | None = None) -> Answer:
-        analysis = self.analyze(question)
-        return self.answer(analysis, self.retrieve(analysis, top_k), mode)
+    def ask(
+        self,
+        question: str,
+        mode: AnswerMode | None = None,
+        top_k: int | None = None,
+        history: Sequence[str] = (),
+        section: str | None = None,
+    ) -> Answer:
+        """The answer to `question`, read as a follow-up of `history` where it is one: its `question` is
+        the resolved one. `section`: a section path (from `topics()` or a refusal's closest topics) that
+        retrieval is restricted to."""
+        within = self.section(section) if section is not None else None
+        analysis = self.analyze(self.resolve(question, history))
+        return self.answer(analysis, self.retrieve(analysis, top_k, within), mode)
 
     def documents(self) -> list[DocumentRecord]:
         readable = self.index.manifest.documents.values()
@@ -200,3 +241,13 @@ class Assistant:
 
     def text(self, doc_id: str) -> str:
         return self.index.text_of(self.document(doc_id))
+
+    def topics(self) -> list[DocumentTopics]:
+        """学习目录 of the readable documents (see `rag.topics`)."""
+        return build_topics(c for r in self.documents() for c in self.index.get(r.chunk_ids))
+
+    def section(self, path: str) -> frozenset[str]:
+        """The chunk ids of a readable section; only documents whose title begins the path are looked at."""
+        path = path.strip()
+        records = [r for r in self.documents() if path == r.title or path.startswith(r.title + SEPARATOR)]
+        return chunks_under((c for r in records for c in self.index.get(r.chunk_ids)), path)

@@ -73,6 +73,11 @@ class Tokenizer:
             if _WORD.search(pair.word) and pair.word not in self.stopwords and not pair.word.isspace()
         ]
 
+    def tagged(self, normalized: str) -> list[tuple[str, str]]:
+        """Every word with its flag, particles and punctuation included: a question's grammar, which
+        `content_words` drops. The words concatenate to `normalized`."""
+        return [(pair.word, pair.flag) for pair in self._tagger.lcut(normalized)]
+
     def unknown_names(self, normalized: str) -> list[str]:
         """Runs of characters that jieba's dictionary could only cut one by one (钩盲蛇 → 钩/盲/蛇): a
         name it lacks, which a question asks about whole rather than as ambiguous single characters."""

@@ -6,7 +6,6 @@ group a document left is set False, not deleted (Chroma merges metadata on updat
 """
 
 import errno
-import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,11 +16,10 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from rag.config import Settings
-from rag.errors import IndexUnwritableError, RagError, StorageFullError
+from rag.errors import IndexUnwritableError, RagError, StorageFullError, disk_nearly_full
 
 CHROMA_DIR = "chroma"
 GROUP_KEY = "group:"
-NEARLY_FULL_BYTES = 4 << 20  # less room than one more batch of vectors and rows needs
 _CLIENTS = threading.Lock()  # Chroma's client cache must not be cleared while another thread opens a client
 
 
@@ -54,17 +52,6 @@ def storage_failure(error: Exception, where: str | Path) -> RagError | None:
     if code == errno.EROFS or "readonly database" in text:
         return IndexUnwritableError(where, text)
     return None
-
-
-def disk_nearly_full(where: str | Path) -> bool:
-    """A local store whose disk has less room than one more write needs."""
-    if not isinstance(where, Path):  # a Chroma server: its disk is not ours to look at
-        return False
-    try:
-        stats = os.statvfs(where)
-    except OSError:  # gone: the read-only case below says so
-        return False
-    return stats.f_bavail * stats.f_frsize < NEARLY_FULL_BYTES
 
 
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:

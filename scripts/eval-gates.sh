@@ -10,6 +10,8 @@ rag=.venv/bin/rag
 $rag eval --split test --configs $configs --out eval/out/own --gate eval/gates/own-test.json
 $rag eval --questions eval/company/questions.jsonl --corpus eval/company/corpus --split test \
     --configs $configs --out eval/out/company --gate eval/gates/company-test.json
+# Quiz items: regenerated and matched to the reviewer's labels (eval/quiz); at least 25 of 30 must be good.
+$rag eval-quiz
 bench=../shared/bench
 if [ -d "$bench" ]; then
     $rag eval --questions $bench/stard/questions.jsonl --corpus $bench/stard/corpus \

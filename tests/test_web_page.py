@@ -88,8 +88,7 @@ def test_ask_streams_a_cited_answer_and_opens_the_source(page_for, index_copy):
     panel.wait_for(state="visible")
     mark = panel.locator("mark")
     mark.wait_for()
-    first_source = turn.locator(".sources li").first.inner_text()
-    assert mark.inner_text() in first_source
+    assert mark.inner_text() in turn.locator(".answer").inner_text()  # the cited words, in their context
     assert panel.locator("#source-section").inner_text().strip()
     screenshot(page, "1-ask")
 
@@ -138,8 +137,8 @@ def test_upload_a_document_then_find_it_by_asking(page_for, index_copy, tmp_path
     assert "仓储服务规范" in turn.locator(".sources").inner_text()
 
     page.click("nav button[data-tab=docs]")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#doc-table button.delete[data-doc=仓储规范]")
+    page.click("#confirm-delete button[value=delete]")
     page.locator("#doc-table", has_text="仓储服务规范").wait_for(state="detached")
     assert page.locator("#doc-table tbody tr").count() == 5
 

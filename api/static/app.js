@@ -3,7 +3,12 @@
 
 const $ = (selector) => document.querySelector(selector);
 const EXAMPLES = ["客户服务的响应时间标准是多少？", "應急預案包括哪些內容？", "运营交付需要交付哪些文档？", "IT系统故障多久要恢复？"];
-const state = { key: sessionStorage.getItem("rag-key") || "", canManage: false, texts: new Map(), history: [] };
+// Earlier questions sent with each one, so a follow-up ("那IT故障呢？") is read in context; the server
+// accepts up to RAG_MAX_HISTORY_TURNS (default 10), and each sent turn is already resolved, so a few suffice.
+const HISTORY_TURNS = 6;
+const state = {
+  key: sessionStorage.getItem("rag-key") || "", canManage: false, texts: new Map(), history: [], documents: new Map(), viewer: null,
+};
 
 function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -64,6 +69,7 @@ function selectTab(name) {
   document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${name}`; });
   showError("");
   if (name === "docs") loadDocuments().catch((e) => showError(e.message));
+  if (name === "learn") loadTopics().catch((e) => showError(e.message));
   if (name === "insights") loadInsights().catch((e) => showError(e.message));
 }
 
@@ -92,24 +98,39 @@ function renderTurn(turn, index) {
   const sentences = turn.sentences.map((s) => `<p>${escapeHtml(s.text)}${citeLinks(s.citations, index)}</p>`);
   let body = sentences.join("");
   if (turn.covered === false) {
-    const topics = turn.closest_topics.length ? `<p class="muted">相近的主题：${turn.closest_topics.map(escapeHtml).join("；")}</p>` : "";
+    // Each closest topic asks the same question again, searching only that section.
+    const links = turn.closest_topics.map((t, i) => `<a href="#" class="topic-link" data-turn="${index}" data-topic="${i}">${escapeHtml(t)}</a>`);
+    const topics = links.length ? `<p class="muted">相近的主题（点击只在该章节中查找）：${links.join("；")}</p>` : "";
     body = `<p>${escapeHtml(turn.notes[0] || "现有文档未涉及该问题。")}</p>${topics}`;
   }
   const notes = turn.covered ? turn.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join("") : "";
-  const sources = (turn.citations || []).map(
-    (c) => `<li><a class="cite" href="#" data-turn="${index}" data-cite="${c.id}">[${c.id}]</a> ${escapeHtml(c.section)}：“${escapeHtml(c.quote)}”</li>`,
-  );
+  const sources = sourceList(turn.citations || [], index);
+  const resolved = turn.resolved_question && turn.resolved_question !== turn.question
+    ? `<div class="resolved">理解为：${escapeHtml(turn.resolved_question)}</div>` : "";
   const done = turn.covered !== undefined;
   const feedback = done && turn.log_id != null ? `<div class="feedback">
       <button type="button" class="rate${turn.rating === 1 ? " chosen" : ""}" data-rating="1" aria-label="有用">👍</button>
       <button type="button" class="rate${turn.rating === -1 ? " chosen" : ""}" data-rating="-1" aria-label="没用">👎</button>
       <input class="comment" maxlength="500" placeholder="补充说明（可不填）" aria-label="补充说明">
       <span class="muted rated">${turn.rating ? "已收到反馈，谢谢" : ""}</span></div>` : "";
-  element.innerHTML = `<div class="q">问：${escapeHtml(turn.question)}</div>
+  const scope = turn.section ? `<span class="muted scope">（只在“${escapeHtml(turn.section.replaceAll(" > ", " › "))}”中查找）</span>` : "";
+  element.innerHTML = `<div class="q">问：${escapeHtml(turn.question)}${scope}</div>${resolved}
     <div class="answer">${body || '<p class="muted">检索中…</p>'}${notes}</div>
     ${sources.length ? `<ol class="sources">${sources.join("")}</ol>` : ""}
     ${done && turn.covered ? '<div class="tools"><button type="button" class="copy">复制回答和出处</button><span class="muted copied"></span></div>' : ""}${feedback}`;
   return element;
+}
+
+// Where the answer comes from, a line per document section: the quoted words are the answer itself,
+// and a click on [n] shows them in their context.
+function sourceList(citations, index) {
+  const sections = new Map();
+  for (const c of citations) {
+    const key = `${c.doc_id}\n${c.section}`;
+    if (!sections.has(key)) sections.set(key, { section: c.section, ids: [] });
+    sections.get(key).ids.push(c.id);
+  }
+  return [...sections.values()].map((s) => `<li>${citeLinks(s.ids, index)} ${escapeHtml(s.section.replaceAll(" > ", " › "))}</li>`);
 }
 
 function renderConversation() {
@@ -121,16 +142,19 @@ function saveHistory() {
   sessionStorage.setItem("rag-history", JSON.stringify(state.history.filter((t) => t.covered !== undefined)));
 }
 
-async function ask(question) {
+// `section`: a section path that retrieval is restricted to (a refusal's closest topic), or null.
+async function ask(question, section = null) {
   showError("");
-  const turn = { question, sentences: [], citations: [], notes: [], closest_topics: [] };
+  const history = state.history.filter((t) => t.covered !== undefined).slice(-HISTORY_TURNS)
+    .map((t) => t.resolved_question || t.question);
+  const turn = { question, section, sentences: [], citations: [], notes: [], closest_topics: [] };
   state.history.push(turn);
   const index = state.history.length - 1;
   renderConversation();
   const button = $("#ask-form button");
   button.disabled = true;
   try {
-    const response = await postJson("/ask", { question, stream: true });
+    const response = await postJson("/ask", { question, stream: true, history, ...(section ? { section } : {}) });
     await readEvents(response, (name, data) => {
       if (name === "sentence") {
         turn.sentences.push({ text: data.text, citations: data.citations.map((c) => c.id) });
@@ -159,31 +183,57 @@ function highlighted(text, start, end) {
   return `${escapeHtml(text.slice(0, start))}<mark>${escapeHtml(text.slice(start, end))}</mark>${escapeHtml(text.slice(end))}`;
 }
 
+// Citation offsets point into the original; the cleaned text is made of its kept pieces, so an offset maps
+// into the piece that holds it. One inside dropped text (boilerplate, a pinyin reading) moves to kept text.
+function cleanSpan(doc, start, end) {
+  const pieces = doc.clean_pieces;
+  const first = pieces.find((p) => p.end > start);
+  const last = pieces.findLast((p) => p.start < end);
+  const from = first ? first.at + Math.max(0, start - first.start) : doc.clean_text.length;
+  const to = last ? last.at + Math.min(end, last.end) - last.start : 0;
+  return [from, Math.max(from, to)];
+}
+
 async function openCitation(turnIndex, citeId) {
   const citation = state.history[turnIndex].citations.find((c) => c.id === citeId);
   if (!citation) return;
   const panel = $("#source-panel");
   $("#source-title").textContent = `[${citation.id}] ${citation.title}`;
-  $("#source-section").textContent = citation.section;
+  $("#source-section").textContent = citation.section.replaceAll(" > ", " › ");
   $("#source-context").textContent = citation.quote;
   panel.hidden = false;
+  panel.scrollIntoView({ block: "nearest" });
   try {
     const doc = await documentText(citation.doc_id);
-    const before = doc.text.lastIndexOf("\n\n", citation.start);
-    const from = Math.max(0, before >= 0 && citation.start - before < 400 ? before : citation.start - 200);
-    const after = doc.text.indexOf("\n\n", citation.end);
-    const to = after >= 0 && after - citation.end < 400 ? after : Math.min(doc.text.length, citation.end + 200);
-    $("#source-context").innerHTML = highlighted(doc.text.slice(from, to).trim() ? doc.text.slice(from, to) : citation.quote, citation.start - from, citation.end - from);
+    const text = doc.clean_text;
+    const [start, end] = cleanSpan(doc, citation.start, citation.end);
+    const lineStart = text.lastIndexOf("\n", start - 1) + 1;
+    const lineEnd = text.indexOf("\n", end) < 0 ? text.length : text.indexOf("\n", end);
+    const from = start - lineStart > 300 ? start - 200 : lineStart; // the paragraph, or 200 characters of it
+    const to = lineEnd - end > 300 ? end + 200 : lineEnd;
+    $("#source-context").innerHTML = highlighted(text.slice(from, to), start - from, end - from);
     $("#source-link").onclick = (event) => { event.preventDefault(); viewDocument(doc, citation.start, citation.end); };
   } catch (error) {
     showError(error.message);
   }
 }
 
+// The document viewer shows the cleaned text; the original, which citation offsets count in, is one click away.
 function viewDocument(doc, start, end) {
+  state.viewer = { doc, start, end, original: false };
   $("#viewer-title").textContent = doc.title;
-  $("#viewer-text").innerHTML = start === undefined ? escapeHtml(doc.text) : highlighted(doc.text, start, end);
   $("#doc-viewer").showModal();
+  renderViewer();
+}
+
+function renderViewer() {
+  const { doc, start, end, original } = state.viewer;
+  const text = original ? doc.text : doc.clean_text;
+  const span = start === undefined ? null : original ? [start, end] : cleanSpan(doc, start, end);
+  $("#viewer-text").innerHTML = span ? highlighted(text, ...span) : escapeHtml(text);
+  $("#viewer-toggle").textContent = original ? "显示整理后的文本" : "显示原文";
+  $("#viewer-toggle").setAttribute("aria-pressed", String(original));
+  $("#viewer-text").scrollTop = 0;
   $("#viewer-text mark")?.scrollIntoView({ block: "center" });
 }
 
@@ -194,17 +244,88 @@ function copyTurn(turn) {
   return navigator.clipboard.writeText(text).then(() => text);
 }
 
+// ---- 学习 ----------------------------------------------------------------------------------
+
+// 学习目录: the readable documents' topics, each opening its document at its heading, with questions
+// that ask in 问答. Fetched on each visit, so an upload or another key shows at once.
+async function loadTopics() {
+  const documents = await getJson("/topics");
+  const open = (docId, s, label) => `<a href="#" class="open-section" data-doc="${escapeHtml(docId)}"${s ? ` data-start="${s.start}" data-end="${s.end}"` : ""}>${escapeHtml(label)}</a>`;
+  const questions = (list) => list.length
+    ? `<div class="chips">${list.map((q) => `<button type="button" class="suggested">${escapeHtml(q)}</button>`).join("")}</div>` : "";
+  const topic = (docId, t) => `<details class="topic"><summary>${escapeHtml(t.heading)} <span class="muted">${escapeHtml(t.summary)}</span></summary>
+      <p>${open(docId, t, "在原文中打开")}</p>
+      ${t.sections.length ? `<ul>${t.sections.map((s) => `<li>${open(docId, s, s.heading)} <span class="muted">${escapeHtml(s.summary)}</span></li>`).join("")}</ul>` : ""}
+      ${questions(t.questions)}</details>`;
+  $("#topics").innerHTML = documents.map((d) => `<div class="card topic-doc" data-doc="${escapeHtml(d.doc_id)}">
+      <h3>${open(d.doc_id, d.overview, d.title)}</h3>
+      ${d.overview ? `<p class="muted">${escapeHtml(d.overview.summary)}</p>${questions(d.overview.question ? [d.overview.question] : [])}` : ""}
+      ${d.topics.map((t) => topic(d.doc_id, t)).join("")}</div>`).join("")
+    || '<p class="muted">还没有可查阅的文档。</p>';
+}
+
 // ---- 文档 ----------------------------------------------------------------------------------
 
 async function loadDocuments() {
   const documents = await getJson("/documents");
+  state.documents = new Map(documents.map((d) => [d.doc_id, d]));
   const rows = documents.map((d) => `<tr>
       <td><a href="#" class="view" data-doc="${escapeHtml(d.doc_id)}">${escapeHtml(d.title)}</a><div class="muted">${escapeHtml(d.doc_id)}</div></td>
       <td>${d.format}</td><td>${d.chunks}</td><td>${d.groups.map(escapeHtml).join(", ")}</td>
       <td>${escapeHtml(d.version || "—")}${d.effective_date ? `<div class="muted">${d.effective_date} 生效</div>` : ""}</td>
+      <td class="revision" title="内容每变化一次加 1">${d.revision}</td>
       <td>${escapeHtml(d.indexed_at.replace("T", " ").slice(0, 16))}</td>
       <td>${state.canManage ? `<button type="button" class="delete" data-doc="${escapeHtml(d.doc_id)}">删除</button>` : ""}</td></tr>`);
-  $("#doc-table tbody").innerHTML = rows.join("") || '<tr><td colspan="7" class="muted">还没有可查阅的文档。</td></tr>';
+  $("#doc-table tbody").innerHTML = rows.join("") || '<tr><td colspan="8" class="muted">还没有可查阅的文档。</td></tr>';
+}
+
+// A multipart POST through XMLHttpRequest, which (unlike fetch) reports how much of the body is sent.
+function send(path, body, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    for (const [name, value] of Object.entries(headers())) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
+    xhr.upload.onload = () => onProgress(1);
+    xhr.onload = () => {
+      let result = null;
+      try { result = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(result);
+      reject(Object.assign(new Error(result?.detail || `${xhr.status} ${xhr.statusText}`), { status: xhr.status }));
+    };
+    xhr.onerror = () => reject(new Error("网络错误：上传没有完成。"));
+    xhr.send(body);
+  });
+}
+
+function showUploadProgress(fraction) {
+  const bar = $("#upload-progress progress");
+  if (fraction < 1) {
+    bar.value = Math.round(fraction * 100);
+    $("#upload-progress-text").textContent = `上传中 ${bar.value}%`;
+  } else {
+    bar.removeAttribute("value"); // the server's part takes longest and reports nothing: indeterminate
+    $("#upload-progress-text").textContent = "已上传，正在导入（抽取、切分、向量化）…";
+  }
+}
+
+// The delete confirmation, in the page: the document named, nothing happens until 删除 is pressed.
+function confirmDelete(record) {
+  const dialog = $("#confirm-delete");
+  $("#confirm-delete-text").textContent = `删除“${record.title}”（${record.doc_id}）？删除后它不再被检索和引用。`;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true }));
+}
+
+async function removeDocument(docId) {
+  const record = state.documents.get(docId) || { doc_id: docId, title: docId };
+  if (!(await confirmDelete(record))) return;
+  await request(`/documents/${encodeURIComponent(docId)}`, { method: "DELETE" });
+  state.texts.delete(docId);
+  $("#search-results").innerHTML = ""; // its hits may be from the deleted document
+  await loadDocuments();
+  $("#doc-status").textContent = `已删除“${record.title}”（${docId}），文档列表已刷新。`;
 }
 
 async function upload() {
@@ -216,10 +337,30 @@ async function upload() {
     if ($(input).value.trim()) form.append(field, $(input).value.trim());
   }
   if ($("#upload-replace").checked) form.append("replace", "true");
-  const result = await (await request("/documents", { method: "POST", body: form })).json();
-  const failed = result.failed.map((f) => `<li>${escapeHtml(f.file)}：${escapeHtml(f.reason)}</li>`).join("");
-  $("#upload-result").innerHTML = `<p>新增 ${result.added.length}，更新 ${result.updated.length}，未变 ${result.unchanged.length}，跳过 ${result.failed.length}。</p>${failed ? `<ul>${failed}</ul>` : ""}`;
+  const button = $("#upload-form button[type=submit]");
+  button.disabled = true;
+  $("#upload-result").innerHTML = "";
+  $("#upload-progress").hidden = false;
+  showUploadProgress(0);
+  let result;
+  try {
+    result = await send("/documents", form, showUploadProgress);
+  } finally {
+    button.disabled = false;
+    $("#upload-progress").hidden = true;
+  }
+  const documents = new Map(result.documents.map((d) => [d.doc_id, d]));
+  const named = (id) => {
+    const d = documents.get(id);
+    return d ? `${d.source.replace(/^upload:/, "")}（${d.title}，修订 ${d.revision}）` : id;
+  };
+  const outcomes = [["新增", result.added], ["更新", result.updated], ["未变", result.unchanged]]
+    .flatMap(([label, ids]) => ids.map((id) => `<li>${label}：${escapeHtml(named(id))}</li>`));
+  const failed = result.failed.map((f) => `<li>跳过：${escapeHtml(f.file)}：${escapeHtml(f.reason)}</li>`);
+  $("#upload-result").innerHTML = `<p>新增 ${result.added.length}，更新 ${result.updated.length}，未变 ${result.unchanged.length}，跳过 ${result.failed.length}。</p><ul>${[...outcomes, ...failed].join("")}</ul>`;
   state.texts.clear();
+  $("#search-results").innerHTML = ""; // found before the upload: stale now
+  $("#doc-status").textContent = "";
   await loadDocuments();
 }
 
@@ -365,6 +506,11 @@ $("#conversation").addEventListener("click", guard(async (event) => {
   if (cite) {
     event.preventDefault();
     await openCitation(Number(cite.dataset.turn), Number(cite.dataset.cite));
+  } else if (event.target.closest("a.topic-link")) {
+    event.preventDefault();
+    const link = event.target.closest("a.topic-link");
+    const turn = state.history[Number(link.dataset.turn)];
+    await ask(turn.resolved_question || turn.question, turn.closest_topics[Number(link.dataset.topic)]);
   } else if (event.target.closest("button.rate")) {
     await rate(event.target.closest("button.rate"));
   } else if (event.target.classList.contains("copy")) {
@@ -374,6 +520,21 @@ $("#conversation").addEventListener("click", guard(async (event) => {
   }
 }));
 $("#source-close").addEventListener("click", () => { $("#source-panel").hidden = true; });
+$("#topics").addEventListener("click", guard(async (event) => {
+  const place = event.target.closest("a.open-section");
+  const suggested = event.target.closest("button.suggested");
+  if (place) {
+    event.preventDefault();
+    const doc = await documentText(place.dataset.doc);
+    if (place.dataset.start) viewDocument(doc, Number(place.dataset.start), Number(place.dataset.end));
+    else viewDocument(doc);
+  } else if (suggested) {
+    selectTab("ask");
+    $("#question").value = suggested.textContent;
+    await ask(suggested.textContent);
+  }
+}));
+$("#viewer-toggle").addEventListener("click", () => { state.viewer.original = !state.viewer.original; renderViewer(); });
 $("#upload-form").addEventListener("submit", guard(async (event) => { event.preventDefault(); await upload(); }));
 $("#search-form").addEventListener("submit", guard(async (event) => {
   event.preventDefault();
@@ -384,10 +545,7 @@ $("#doc-table").addEventListener("click", guard(async (event) => {
   if (!docId) return;
   event.preventDefault();
   if (event.target.classList.contains("delete")) {
-    if (!confirm(`删除文档“${docId}”？`)) return;
-    await request(`/documents/${encodeURIComponent(docId)}`, { method: "DELETE" });
-    state.texts.delete(docId);
-    await loadDocuments();
+    await removeDocument(docId);
   } else {
     viewDocument(await documentText(docId));
   }
