@@ -274,8 +274,9 @@ def _draft_events(drafter: Drafter, topic: str, outline: tuple) -> Iterator[dict
     parts = []
     registry = CitationRegistry()
     notes: list[str] = []
+    warnings: list[str] = []
     try:
-        for part in drafter.sections(topic, outline, registry, notes):
+        for part in drafter.sections(topic, outline, registry, notes, warnings):
             parts.append(part)
             payload = DraftPartOut.from_part(part, len(parts)).model_dump() | {
                 "done": len(parts),
@@ -287,5 +288,5 @@ def _draft_events(drafter: Drafter, topic: str, outline: tuple) -> Iterator[dict
         return
     yield {
         "event": "done",
-        "data": DraftOut.from_draft(Draft(topic.strip(), parts, registry.citations, notes)).model_dump_json(),
+        "data": DraftOut.from_draft(Draft(topic.strip(), parts, registry.citations, notes, warnings)).model_dump_json(),
     }

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from rag.config import AnswerMode
-from rag.draft import Draft, DraftPart, DraftSection, Handbook
+from rag.draft import Clause, Draft, DraftPart, DraftSection, Handbook
 from rag.export import gap_report, to_markdown
 from rag.models import Answer, DocumentRecord, RetrievedChunk, SourceDocument
 from rag.quiz import MAX_ITEMS, BlankKind, CheckResult, ItemKind, QuizSet
@@ -345,6 +345,17 @@ class ClauseOut(BaseModel):
     text: str
     citations: list[int]
     options: list["ClauseOut"] = Field(default_factory=list, description="来源不一致时供评审选择的方案")
+    items: list["ClauseOut"] = Field(default_factory=list, description="列表或流程的各项，按原文顺序")
+
+    @classmethod
+    def of(cls, clause: Clause, number: str) -> "ClauseOut":
+        return cls(
+            number=number,
+            text=clause.text,
+            citations=list(clause.citation_ids),
+            options=[cls.of(option, f"{number}.{o}") for o, option in enumerate(clause.options, 1)],
+            items=[cls.of(item, f"{number}({i})") for i, item in enumerate(clause.items, 1)],
+        )
 
 
 class DraftPartOut(BaseModel):
@@ -354,19 +365,11 @@ class DraftPartOut(BaseModel):
 
     @classmethod
     def from_part(cls, part: DraftPart, number: int) -> "DraftPartOut":
-        clauses = [
-            ClauseOut(
-                number=f"{number}.{n}",
-                text=clause.text,
-                citations=list(clause.citation_ids),
-                options=[
-                    ClauseOut(number=f"{number}.{n}.{o}", text=option.text, citations=list(option.citation_ids))
-                    for o, option in enumerate(clause.options, 1)
-                ],
-            )
-            for n, clause in enumerate(part.clauses, 1)
-        ]
-        return cls(section=part.section.value, gap=part.is_gap, clauses=clauses)
+        return cls(
+            section=part.section.value,
+            gap=part.is_gap,
+            clauses=[ClauseOut.of(clause, f"{number}.{n}") for n, clause in enumerate(part.clauses, 1)],
+        )
 
 
 class DraftOut(BaseModel):
@@ -375,6 +378,7 @@ class DraftOut(BaseModel):
     citations: list[CitationOut]
     gaps: list[str] = Field(description="缺口报告：无来源支持的章节")
     notes: list[str]
+    warnings: list[str] = Field(description="提醒：有来源支持的条款太少时说明初稿单薄")
     markdown: str
 
     @classmethod
@@ -385,6 +389,7 @@ class DraftOut(BaseModel):
             citations=[CitationOut(**vars(c)) for c in draft.citations],
             gaps=[g.value for g in draft.gaps],
             notes=draft.notes,
+            warnings=draft.warnings,
             markdown=to_markdown(draft),
         )
 

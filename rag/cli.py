@@ -1,5 +1,5 @@
-"""`rag` command line: ingest, remove, list, ask, search, draft, handbook, quiz, eval, eval-quiz, insights, topics,
-serve.
+"""`rag` command line: ingest, remove, list, ask, search, draft, handbook, quiz, eval, eval-quiz, eval-draft, insights,
+topics, serve.
 
 Heavy modules are imported inside the commands that need them, so `rag ingest` on an unchanged
 corpus returns in well under a second. Errors a user can act on print as one line, exit code 2.
@@ -322,6 +322,8 @@ def _write_draft(document: object, name: str, out: Path) -> None:
     console.print(Markdown(markdown))
     chapters = getattr(document, "chapters", [document])
     gaps = gap_report(chapters)
+    for warning in (w for chapter in chapters for w in chapter.warnings):
+        errors.print(f"注意：{warning}", markup=False)
     errors.print(f"已写入 {out / stem}.md 和 {out / stem}.docx；{len(gaps)} 节待补充。")
 
 
@@ -554,6 +556,90 @@ def eval_quiz(
     )
     if len(result.good) < min_good:
         raise typer.Exit(1)
+
+
+@app.command("eval-draft")
+def eval_draft(
+    spec: Annotated[Path, typer.Option(help="起草设定 JSON：文档集、主题（含应拒绝的）、门槛")] = Path(
+        "eval/drafts/spec.json"
+    ),
+    labels: Annotated[Path, typer.Option(help="人工标注 JSONL：各主题的相关章节、各来源句可放入的章节")] = Path(
+        "eval/drafts/labels.jsonl"
+    ),
+    out: Annotated[Path, typer.Option(help="写出 report.json 与 unlabelled.jsonl 的目录")] = Path("eval/out/drafts"),
+    index: Annotated[Path, typer.Option(help="评测用索引目录，每个文档集一个子目录（增量更新）")] = Path(
+        "eval/out/drafts/index"
+    ),
+) -> None:
+    """起草质量：按设定重新起草各主题与每个文档集的手册，对照人工标注统计条款相关率、章节位置正确率、
+    重复率和应拒绝主题的处理；未达门槛时退出码为 1。"""
+    from rag.drafteval import DraftSpec, Labels, run_review, share, unlabelled_records
+    from rag.ingest import Ingestor
+    from rag.service import Assistant
+
+    with user_errors():
+        draft_spec, draft_labels = DraftSpec.load(spec), Labels.load(labels)
+        assistants = {}
+        for name, corpus in draft_spec.corpora.items():
+            settings = Settings(
+                _env_file=None, data_dir=index / name, user_dict=corpus.user_dict, synonyms=corpus.synonyms
+            )
+            with _progress() as on_progress:
+                Ingestor(settings, progress=on_progress).run(corpus.paths)
+            assistants[name] = Assistant(settings)
+        review = run_review(draft_spec, draft_labels, assistants)
+    out.mkdir(parents=True, exist_ok=True)
+    report = review.to_json(draft_spec.bars)
+    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    unlabelled = unlabelled_records(review.unlabelled, draft_labels)
+    rows = (json.dumps(r, ensure_ascii=False) for r in unlabelled)
+    (out / "unlabelled.jsonl").write_text("".join(f"{row}\n" for row in rows), encoding="utf-8")
+
+    table = Table(title="起草质量", title_justify="left", box=box.SIMPLE)
+    for column in ("主题", "文档集", "条款", "相关", "位置正确", "未标注", "重复", "结果"):
+        table.add_column(column, justify="left" if column in ("主题", "文档集", "结果") else "right")
+    for t in review.topics:
+        relevant = [c for c in t.clauses if c.relevant]
+        placed = sum(c.placed for c in relevant)
+        if t.declined is not None:
+            outcome = "已拒绝"
+        else:
+            outcome = "已起草，提示单薄" if t.warnings else "已起草"
+        if t.spec.must_decline:
+            outcome = f"应拒绝：{outcome}"
+        table.add_row(
+            t.spec.topic,
+            t.spec.corpus,
+            str(len(t.clauses)),
+            f"{len(relevant)} ({share(len(relevant), len(t.clauses)):.0%})",
+            f"{placed} ({share(placed, len(relevant)):.0%})",
+            str(sum(c.accepted is None for c in relevant)),
+            str(len(t.duplicates)),
+            outcome + ("" if t.handled else " ✗"),
+        )
+    for h in review.handbooks:
+        table.add_row(f"《{h.title}》", h.corpus, str(len(h.clauses)), "", "", "", str(len(h.duplicates)), "手册")
+    Console(width=max(console.width, 120), highlight=False).print(table)  # one row per topic, also in logs
+    totals = report["totals"]
+    console.print(
+        f"合计（应拒绝的主题除外）：条款 {totals['clauses']}，相关率 {review.relevance:.1%}，"
+        f"位置正确率 {review.placement:.1%}（未标注 {totals['unlabelled']} 条计为不正确），"
+        f"重复率 单篇 {review.draft_duplicate_rate:.1%} / 手册 {review.handbook_duplicate_rate:.1%}；"
+        f"应拒绝的主题已处理 {totals['must_decline_handled']} / {totals['must_decline']}。",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"报告：{out / 'report.json'}；待标注的来源句 {len(unlabelled)} 条：{out / 'unlabelled.jsonl'}",
+        markup=False,
+        soft_wrap=True,
+    )
+    failures = review.failures(draft_spec.bars)
+    for failure in failures:
+        sys.stderr.write(f"未达标：{failure}\n")
+    if failures:
+        raise typer.Exit(1)
+    console.print(f"起草质量门槛全部通过（{spec}）")
 
 
 @app.command()

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     min_sentence_coverage: float = Field(
         0.3, ge=0, le=1, description="Share of the question's weighted terms an answer sentence must hold."
     )
+    draft_min_relevance: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Share of a draft topic's weighted subject terms a clause (with its headings) must hold.",
+    )
+    draft_min_clauses: int = Field(
+        5, ge=1, description="A draft with fewer clauses the documents support says plainly that it is thin."
+    )
     coverage_model: Path | None = Field(
         None, description="Fitted 'covered' model (eval/fit_coverage.py output); empty uses the bundled one."
     )

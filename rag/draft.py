@@ -13,25 +13,37 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from rag.answer import jaccard
+from rag.clauses import (
+    ENUMERATOR,
+    Voice,
+    defined_term,
+    is_document_field,
+    lists_in,
+    repeats,
+    units_of,
+    voice_of,
+)
 from rag.errors import RagError
-from rag.evidence import DURATION, ScoredSentence
+from rag.evidence import DURATION, ScoredSentence, is_bare_heading
 from rag.llm import ClauseRewriter
-from rag.models import Citation, RetrievedChunk
-from rag.normalize import strip_annotations
+from rag.models import Chunk, Citation, RetrievedChunk
+from rag.normalize import normalize, strip_annotations
 from rag.service import Assistant
+from rag.topicmatch import TopicMatch, subject_of, with_composed_synonyms
+from rag.topics import SEPARATOR, chunks_under
 
 GAP_MARK = "【待补充：现有文档未覆盖】"
-_TOPIC_MIN_COVERAGE = 0.5  # share of the topic's weighted terms a sentence (with its headings) must carry
 _MIN_CLAUSE_CHARS = 8
-_MAX_CLAUSES = {"内容与要求": 10}
+_MAX_CLAUSES = {"内容与要求": 20, "说明": 6}
 _DEFAULT_MAX_CLAUSES = 5
-_DUPLICATE_JACCARD = 0.6
 _SECTION_HITS = 8
+_WHOLE_SECTIONS = 3  # documents or sections named after the topic, read whole
+_SECTION_CHUNKS = 40  # most chunks read from each
 
 
 class DraftSection(StrEnum):
-    """The conventional sections of a Chinese standard, in their usual order."""
+    """The conventional sections of a Chinese standard, in their usual order; 说明 holds the sources'
+    examples and explanations, which are background for the writer, not requirements."""
 
     PURPOSE = "目的"
     SCOPE = "适用范围"
@@ -40,11 +52,12 @@ class DraftSection(StrEnum):
     REQUIREMENTS = "内容与要求"
     PROCESS = "流程"
     ASSESSMENT = "考核与改进"
+    NOTES = "说明"
     SUPPLEMENTARY = "附则"
 
 
 DEFAULT_OUTLINE: tuple[DraftSection, ...] = tuple(DraftSection)
-_OPTIONAL = {DraftSection.TERMS}  # "where relevant": left out, not reported, when nothing defines the topic
+_OPTIONAL = {DraftSection.NOTES}  # background: left out when empty, never a gap
 
 # How each section asks the documents about the topic; 附则 (解释权, 生效日期) is the writer's own.
 _QUERIES: dict[DraftSection, str] = {
@@ -59,18 +72,24 @@ _QUERIES: dict[DraftSection, str] = {
 
 # What a sentence says decides its section; checked in this order, the rest are requirements.
 _CUES: tuple[tuple[DraftSection, re.Pattern[str]], ...] = (
+    (DraftSection.PURPOSE, re.compile(r"制定本(?:办法|制度|规定|标准|规范|细则|准则|守则|规程)")),
+    (DraftSection.SUPPLEMENTARY, re.compile(r"起施行|负责解释|解释权|同时废止|自发布之日")),
+    (DraftSection.SCOPE, re.compile(r"适用于")),
     (DraftSection.TERMS, re.compile(r"是指|指的是|定义为|所谓")),
     (DraftSection.PROCESS, re.compile(r"→|->|步骤|首先|然后|依次|流程[:：]")),
     (DraftSection.REQUIREMENTS, re.compile(r"(包括|包含|分为)[^。]*、")),  # an enumeration of contents
-    (DraftSection.RESPONSIBILITIES, re.compile(r"职责|负责|责任主体|分工|权限")),
-    (DraftSection.ASSESSMENT, re.compile(r"考核|评估|评价|改进|监督|审计|绩效|指标|kpi", re.IGNORECASE)),
-    (DraftSection.SCOPE, re.compile(r"适用|范围|对象|针对")),
+    (DraftSection.RESPONSIBILITIES, re.compile(r"职责|负责(?!人)|责任主体|分工|归口")),
+    (
+        DraftSection.ASSESSMENT,
+        re.compile(r"考核|评估|评价|改进|监督|审计|绩效|指标|kpi|违反本|处罚|处分|奖惩", re.IGNORECASE),
+    ),
+    (DraftSection.SCOPE, re.compile(r"适用|范围(?:为|是|包括)|对象(?:为|是|包括)")),
     (DraftSection.PURPOSE, re.compile(r"目的|旨在|意义|有助于|为了|通过.+(能够|可以)")),
-    (DraftSection.PROCESS, re.compile(r"流程|环节|程序")),
+    (DraftSection.PROCESS, re.compile(r"流程|程序")),
 )
+_PROCESS_LIST = re.compile(r"流程|步骤|程序|环节|→|->")  # a numbered list of these is the process itself
 # Transitions that state nothing on their own (以下是…内容:, 总之…).
 _TRANSITION = re.compile(r"^(以下|下面|以上|总之|综上|总体来说|总而言之)|[:：]$")
-_ENUMERATOR = re.compile(r"^\s*(?:\d+[.、．]|[（(]\d+[)）]|[一二三四五六七八九十]+、)\s*")  # renumbered by the draft
 # The requirement a time limit belongs to: two different limits for the same one are options.
 _REQUIREMENT_KIND = re.compile(r"响应|恢复|解决|处理|回复|答复|到场|交付")
 
@@ -96,11 +115,13 @@ class TopicNotCoveredError(RagError):
 
 @dataclass(frozen=True)
 class Clause:
-    """One numbered clause: a quoted sentence, or, when sources disagree, the options to choose from."""
+    """One numbered clause: a quoted sentence; or, when sources disagree, the options to choose from; or a
+    list's lead-in with its items, whole and in the source's order."""
 
     text: str
     citation_ids: tuple[int, ...]
     options: tuple["Clause", ...] = ()
+    items: tuple["Clause", ...] = ()
 
 
 @dataclass
@@ -119,6 +140,7 @@ class Draft:
     parts: list[DraftPart]
     citations: list[Citation]
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # a thin draft says so here
 
     @property
     def gaps(self) -> list[DraftSection]:
@@ -151,9 +173,9 @@ class CitationRegistry:
         return self._ids[key]
 
 
-def clause_text(sentence: ScoredSentence) -> str:
+def clause_text(quote: str) -> str:
     """The quote as a clause reads it: annotations and the source's own list number removed."""
-    return _ENUMERATOR.sub("", strip_annotations(sentence.quote).strip())
+    return ENUMERATOR.sub("", strip_annotations(quote).strip())
 
 
 def section_of(normalized: str) -> DraftSection:
@@ -166,12 +188,35 @@ def _durations(sentence: ScoredSentence) -> tuple[str, frozenset[str]] | None:
     return (kind.group(0), values) if kind and values else None
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A sentence the draft may quote, or a list (its lead-in, then its items) it quotes whole."""
+
+    head: ScoredSentence
+    items: tuple[ScoredSentence, ...] = ()
+
+    @property
+    def spans(self) -> list[ScoredSentence]:
+        return [self.head, *self.items]
+
+    @property
+    def normalized(self) -> str:
+        return "\n".join(s.normalized for s in self.spans)
+
+
 class Drafter:
-    """Pipeline stage: topic (+ outline) → Draft, one section at a time so callers can show progress."""
+    """Pipeline stage: topic (+ outline) → Draft, one section at a time so callers can show progress.
+
+    A clause must be about the topic by an absolute bar, as an answer sentence must be about the question:
+    it (with its headings) holds `draft_min_relevance` of the weighted terms of the topic's subject, so a
+    passage that ranked well for the section's query but is about pay or IT outages stays out.
+    """
 
     def __init__(self, assistant: Assistant, rewriter: ClauseRewriter | None = None) -> None:
         self.assistant = assistant
         self.rewriter = rewriter  # opt-in LLM wording; the extractive draft is the default
+        self.min_relevance = assistant.settings.draft_min_relevance
+        self.min_clauses = assistant.settings.draft_min_clauses
 
     def _rewrite(self, part: DraftPart, registry: CitationRegistry, notes: list[str], number: int) -> DraftPart:
         """Normative wording for each plain clause; one whose rewrite its sources do not support keeps
@@ -181,7 +226,7 @@ class Drafter:
         quotes = {c.id: c.quote for c in registry.citations}
         clauses = []
         for n, clause in enumerate(part.clauses, 1):
-            if not clause.options:
+            if not clause.options and not clause.items:
                 rewritten = self.rewriter.run(clause.text, [quotes[i] for i in clause.citation_ids])
                 if rewritten is None:
                     notes.append(f"条款 {number}.{n} 的改写无法在来源中核实，已保留原文。")
@@ -191,60 +236,140 @@ class Drafter:
         return DraftPart(part.section, clauses)
 
     def check_topic(self, topic: str) -> None:
-        """Refuse an empty topic, or one the documents do not cover, before any drafting."""
+        """Refuse an empty topic, or one the documents do not cover, before any drafting: covered when some
+        passage found for it holds a clause about its subject by the relevance bar."""
         if not topic.strip():
             raise InvalidDraftError("主题不能为空。")
-        analysis = self.assistant.analyze(topic)
-        retrieved = self.assistant.retrieve(analysis)
-        decision = self.assistant.judge(analysis, retrieved)
-        # A topic is a short name of what to draft: every thing it names must be in the sources.
-        if not decision.covered or decision.features.get("missing_subject"):
-            topics = "；".join(dict.fromkeys(h.chunk.section_path for h in retrieved[:3]))
-            hint = f"相近的主题有：{topics}。" if topics else ""
-            raise TopicNotCoveredError(f"现有文档未覆盖主题“{topic}”，无法起草。{hint}")
+        retrieved = self.assistant.search(topic)
+        match = self._match(topic)
+        if not any(
+            match.relevant(hit.chunk.text[slice(*u)], hit.chunk) for hit in retrieved for u in units_of(hit.chunk.text)
+        ):
+            raise self._not_covered(topic, retrieved)
 
-    def _candidates(self, topic: str) -> list[ScoredSentence]:
-        """Sentences about the topic from every section's retrieval, best first, each once."""
+    @staticmethod
+    def _not_covered(topic: str, retrieved: list[RetrievedChunk]) -> TopicNotCoveredError:
+        topics = "；".join(dict.fromkeys(h.chunk.section_path for h in retrieved[:3]))
+        hint = f"相近的主题有：{topics}。" if topics else ""
+        return TopicNotCoveredError(f"现有文档未覆盖主题“{topic}”，无法起草。{hint}")
+
+    def _match(self, topic: str) -> TopicMatch:
+        engine = self.assistant.engine
+        subject = with_composed_synonyms(self.assistant.analyze(subject_of(topic)), engine.tokenizer, engine.synonyms)
+        return TopicMatch(
+            subject,
+            engine.tokenizer,
+            self._normalize,
+            lambda doc_id: self.assistant.index.get(self.assistant.document(doc_id).chunk_ids),
+            self.min_relevance,
+        )
+
+    def _candidates(self, topic: str) -> list[_Candidate]:
+        """Sentences and lists about the topic from every section's retrieval, best first, each once."""
         chunks: dict[str, RetrievedChunk] = {}
         for template in _QUERIES.values():
             for hit in self.assistant.search(template.format(topic=topic), top_k=_SECTION_HITS):
                 chunks.setdefault(hit.chunk.chunk_id, hit)
-        topic_analysis = self.assistant.analyze(topic)
-        scored = self.assistant.scorer.run(topic_analysis, list(chunks.values()))
-        return [
-            s
-            for s in scored
-            if s.coverage >= _TOPIC_MIN_COVERAGE
-            and len(clause_text(s)) >= _MIN_CLAUSE_CHARS
-            and not _TRANSITION.search(s.normalized.strip())
-        ]
-
-    def _clauses(self, sentences: list[ScoredSentence], registry: CitationRegistry) -> list[Clause]:
-        """Clauses in reading order; time limits that differ for the same requirement become options."""
-        ordered = sorted(sentences, key=lambda s: (s.chunk.doc_id, s.start))
-        clauses: list[Clause] = []
-        grouped: dict[str, list[ScoredSentence]] = {}
-        for sentence in ordered:
-            if limits := _durations(sentence):
-                grouped.setdefault(limits[0], []).append(sentence)
-        conflicting = {
-            kind: members
-            for kind, members in grouped.items()
-            if len({_durations(m)[1] for m in members}) > 1 and len({m.chunk.doc_id for m in members}) > 1
-        }
-        placed: set[str] = set()
-        for sentence in ordered:
-            limits = _durations(sentence)
-            if limits and limits[0] in conflicting:
-                if limits[0] in placed:
+        match = self._match(topic)
+        candidates: list[_Candidate] = []
+        for rank, chunk in enumerate(self._with_whole_sections(match, [h.chunk for h in chunks.values()])):
+            lists = [
+                found for found in lists_in(chunk.text) if match.relevant(chunk.text[slice(*found.lead_in)], chunk)
+            ]
+            for found in lists:
+                lead = self._span(match, chunk, rank, found.lead_in)
+                candidates.append(_Candidate(lead, tuple(self._span(match, chunk, rank, i) for i in found.items)))
+            for span in units_of(chunk.text):
+                quote = chunk.text[slice(*span)]
+                if (
+                    any(found.lead_in[0] <= span[0] < found.items[-1][1] for found in lists)
+                    or is_bare_heading(quote)
+                    or len(clause_text(quote)) < _MIN_CLAUSE_CHARS
+                    or _TRANSITION.search(self._normalize(quote).strip())
+                    or is_document_field(self._normalize(quote))
+                    or not match.relevant(quote, chunk)
+                ):
                     continue
-                placed.add(limits[0])
-                options = tuple(Clause(clause_text(m), (registry.cite(m),)) for m in conflicting[limits[0]])
-                ids = tuple(i for option in options for i in option.citation_ids)
-                prompt = f"【待评审】关于{limits[0]}时限，来源规定不一致，请选定其一："
-                clauses.append(Clause(prompt, ids, options))
-            else:
-                clauses.append(Clause(clause_text(sentence), (registry.cite(sentence),)))
+                candidates.append(_Candidate(self._span(match, chunk, rank, span)))
+        return sorted(candidates, key=lambda c: c.head.score, reverse=True)
+
+    def _with_whole_sections(self, match: TopicMatch, retrieved: list[Chunk]) -> list[Chunk]:
+        """The retrieved chunks, then every other chunk of the (at most `_WHOLE_SECTIONS`) documents or
+        sections whose title or heading names the whole subject: their clauses are all about it, though the
+        section queries rank only some of them high (第八条 连续5次输错密码的… in 信息安全管理规定)."""
+        sections: dict[str, str] = {}  # path → doc_id
+        for chunk in retrieved:
+            if (labels := match.named_section(chunk)) and len(sections) < _WHOLE_SECTIONS:
+                sections.setdefault(SEPARATOR.join(labels), chunk.doc_id)
+        seen = {c.chunk_id for c in retrieved}
+        extra: list[Chunk] = []
+        for path, doc_id in sections.items():
+            under = chunks_under(self.assistant.index.get(self.assistant.document(doc_id).chunk_ids), path)
+            extra += [c for c in self.assistant.index.get(sorted(under)) if c.chunk_id not in seen][:_SECTION_CHUNKS]
+            seen |= under
+        return retrieved + sorted(extra, key=lambda c: (c.doc_id, c.start))
+
+    def _span(self, match: TopicMatch, chunk: Chunk, rank: int, span: tuple[int, int]) -> ScoredSentence:
+        """A sentence or line of `chunk` (offsets into its text) as a quotable sentence, scored by how much
+        of the subject it and its headings hold, then it alone, then its passage's retrieval rank."""
+        quote = chunk.text[slice(*span)]
+        joint, own = match.relevance(quote, chunk)
+        start, end = chunk.start + span[0], chunk.start + span[1]
+        score = joint + own / 2 + 0.1 / (1 + rank)
+        return ScoredSentence(chunk, rank, start, end, quote, self._normalize(quote), joint, score)
+
+    def _normalize(self, text: str) -> str:
+        return normalize(text, self.assistant.settings.normalize)
+
+    def _section(self, candidate: _Candidate, outline: Sequence[DraftSection]) -> DraftSection | None:
+        """Where a candidate goes: a numbered process to 流程, an example or hedge to 说明 (or nowhere
+        when the outline has no 说明), the rest by what it says; None when the outline has no place."""
+        head = candidate.head
+        if candidate.items and _PROCESS_LIST.search(" ".join((candidate.normalized, *head.chunk.section))):
+            section = DraftSection.PROCESS
+        elif voice_of(head.normalized, self.assistant.engine.tokenizer.words(head.normalized)) is Voice.DESCRIPTIVE:
+            return DraftSection.NOTES if DraftSection.NOTES in outline else None
+        else:
+            section = section_of(head.normalized)
+        if section in outline:
+            return section
+        return DraftSection.REQUIREMENTS if DraftSection.REQUIREMENTS in outline else None
+
+    def _clauses(self, candidates: list[_Candidate], registry: CitationRegistry, rules: bool = True) -> list[Clause]:
+        """Clauses in reading order. Among `rules` (not 说明's background), definitions of one term that
+        differ, and time limits that differ for the same requirement across documents, become options for
+        the reviewer."""
+        ordered = sorted(candidates, key=lambda c: (c.head.chunk.doc_id, c.head.start))
+        sentences = [c.head for c in ordered if not c.items] if rules else []
+        conflicts: dict[str, tuple[str, list[ScoredSentence]]] = {}
+        by_term: dict[str, list[ScoredSentence]] = {}
+        for sentence in sentences:
+            if term := defined_term(sentence.normalized):
+                by_term.setdefault(term, []).append(sentence)
+        for term, members in by_term.items():
+            if len(members) > 1:
+                conflicts |= {f"def:{term}": (f"【待评审】“{term}”的定义，来源表述不一致，请选定其一：", members)}
+        by_kind: dict[str, list[ScoredSentence]] = {}
+        for sentence in sentences:
+            if (limits := _durations(sentence)) and not defined_term(sentence.normalized):
+                by_kind.setdefault(limits[0], []).append(sentence)
+        for kind, members in by_kind.items():
+            if len({_durations(m)[1] for m in members}) > 1 and len({m.chunk.doc_id for m in members}) > 1:
+                conflicts[f"time:{kind}"] = (f"【待评审】关于{kind}时限，来源规定不一致，请选定其一：", members)
+        conflict_of = {id(m): key for key, (_, members) in conflicts.items() for m in members}
+        clauses: list[Clause] = []
+        placed: set[str] = set()
+        for candidate in ordered:
+            head = candidate.head
+            if key := conflict_of.get(id(head)):
+                if key not in placed:
+                    placed.add(key)
+                    prompt, members = conflicts[key]
+                    options = tuple(Clause(clause_text(m.quote), (registry.cite(m),)) for m in members)
+                    clauses.append(Clause(prompt, tuple(i for o in options for i in o.citation_ids), options))
+                continue
+            items = tuple(Clause(clause_text(i.quote), (registry.cite(i),)) for i in candidate.items)
+            clauses.append(Clause(clause_text(head.quote), (registry.cite(head),), items=items))
         return clauses
 
     def sections(
@@ -253,28 +378,44 @@ class Drafter:
         outline: Sequence[DraftSection] = DEFAULT_OUTLINE,
         registry: CitationRegistry | None = None,
         notes: list[str] | None = None,
+        warnings: list[str] | None = None,
     ) -> Iterator[DraftPart]:
-        """The draft's parts, as each is ready; rewrite notes are appended to `notes`."""
+        """The draft's parts, as each is ready; rewrite notes go to `notes`, a thin draft's to `warnings`.
+        What an earlier chapter of the same handbook (sharing `registry`) already quotes is left out."""
         notes = notes if notes is not None else []
+        warnings = warnings if warnings is not None else []
         topic = topic.strip()
         self.check_topic(topic)
         registry = registry if registry is not None else CitationRegistry()
-        by_section: dict[DraftSection, list[ScoredSentence]] = {s: [] for s in DraftSection}
-        kept: list[ScoredSentence] = []
-        for sentence in self._candidates(topic):
-            if any(jaccard(sentence.normalized, k.normalized) >= _DUPLICATE_JACCARD for k in kept):
+        earlier = [self._normalize(c.quote) for c in registry.citations]
+        by_section: dict[DraftSection, list[_Candidate]] = {s: [] for s in DraftSection}
+        kept: list[str] = []
+        repeated = 0
+        for candidate in self._candidates(topic):
+            text = candidate.normalized
+            if any(repeats(text, k) for k in kept):
                 continue
-            section = section_of(sentence.normalized)
-            if section not in outline:
-                section = DraftSection.REQUIREMENTS
-            limit = _MAX_CLAUSES.get(section, _DEFAULT_MAX_CLAUSES)
-            if len(by_section[section]) < limit:
-                by_section[section].append(sentence)
-                kept.append(sentence)
+            if any(repeats(s.normalized, e) for s in candidate.spans for e in earlier):
+                repeated += 1
+                continue
+            section = self._section(candidate, outline)
+            if section is not None and len(by_section[section]) < _MAX_CLAUSES.get(section, _DEFAULT_MAX_CLAUSES):
+                by_section[section].append(candidate)
+                kept.append(text)
+        if repeated:
+            notes.append(f"有 {repeated} 条来源内容已在前面章节引用，本章不再重复。")
+        supported = sum(len(found) for section, found in by_section.items() if section is not DraftSection.NOTES)
+        if supported == 0 and not repeated:
+            raise self._not_covered(topic, self.assistant.search(topic))
+        if supported < self.min_clauses:
+            warnings.append(
+                f"本稿只有 {supported} 条有来源支持的条款（少于 {self.min_clauses} 条）："
+                f"现有文档对“{topic}”的规定很少，请补充资料或缩小主题后再用作初稿。"
+            )
         number = 0
         for section in outline:
-            part = DraftPart(section, self._clauses(by_section[section], registry))
-            if part.is_gap and section in _OPTIONAL and tuple(outline) == DEFAULT_OUTLINE:
+            part = DraftPart(section, self._clauses(by_section[section], registry, section is not DraftSection.NOTES))
+            if part.is_gap and section in _OPTIONAL:
                 continue
             number += 1
             yield self._rewrite(part, registry, notes, number)
@@ -289,16 +430,18 @@ class Drafter:
         registry = registry if registry is not None else CitationRegistry()
         parts: list[DraftPart] = []
         notes: list[str] = []
-        for part in self.sections(topic, outline, registry, notes):
+        warnings: list[str] = []
+        for part in self.sections(topic, outline, registry, notes, warnings):
             parts.append(part)
             progress(topic, len(parts), len(outline))
-        return Draft(topic.strip(), parts, registry.citations, notes)
+        return Draft(topic.strip(), parts, registry.citations, notes, warnings)
 
     def handbook(
         self, title: str, topics: Sequence[str], progress: Callable[[str, int, int], None] = lambda *_: None
     ) -> Handbook:
-        """Several topics as chapters of one handbook, with one source list. A topic the documents do not
-        cover stays as a chapter of gaps with the reason, so the writer sees what is missing."""
+        """Several topics as chapters of one handbook, with one source list; a clause is quoted in the first
+        chapter that needs it only. A topic the documents do not cover stays as a chapter of gaps with the
+        reason, so the writer sees what is missing."""
         topics = [t.strip() for t in topics if t.strip()]
         if not title.strip() or not topics:
             raise InvalidDraftError("手册需要标题和至少一个主题。")

@@ -24,6 +24,11 @@ _FORM_BONUS = 0.15  # a "which/what steps" question by an enumeration or a seque
 SENTENCE_CACHE_CHUNKS = 4096  # chunks whose sentence analysis is kept (each a few KB)
 
 
+def is_bare_heading(quote: str) -> bool:
+    """A short line without sentence punctuation (五、客户服务, 用户服务流程：): a heading, no statement."""
+    return bool(_BARE_HEADING.match(strip_annotations(quote)))
+
+
 @dataclass(frozen=True)
 class ScoredSentence:
     chunk: Chunk
@@ -59,8 +64,7 @@ class SentenceScorer:
         for start, end in split_sentences(chunk.text):
             normalized = normalize(chunk.text[start:end], self.normalize_enabled)
             tokens = self.tokenizer.match_tokens(normalized)
-            bare = bool(_BARE_HEADING.match(strip_annotations(chunk.text[start:end])))
-            sentences.append(_Sentence(start, end, normalized, tokens, bare))
+            sentences.append(_Sentence(start, end, normalized, tokens, is_bare_heading(chunk.text[start:end])))
         return sentences, context, self.tokenizer.match_tokens(context)
 
     def _form_bonus(self, query: QueryAnalysis, normalized: str) -> float:

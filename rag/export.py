@@ -15,6 +15,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from rag.clean import is_table_row
 from rag.draft import GAP_MARK, Clause, Draft, Handbook
 
 _CHINESE_NUMERALS = "一二三四五六七八九十"
@@ -39,13 +40,15 @@ def marks(ids: tuple[int, ...]) -> str:
 class _Line:
     """One rendered line of a chapter: a section heading, a clause, an option, or a gap marker."""
 
-    kind: str  # "section" | "clause" | "option" | "gap" | "note"
+    kind: str  # "section" | "clause" | "option" | "item" | "gap" | "note" | "warning"
     text: str
     number: str = ""
     citation_ids: tuple[int, ...] = ()
 
 
 def _chapter_lines(draft: Draft) -> Iterator[_Line]:
+    for warning in draft.warnings:
+        yield _Line("warning", warning)
     for note in draft.notes:
         yield _Line("note", note)
     for s, part in enumerate(draft.parts, 1):
@@ -55,6 +58,8 @@ def _chapter_lines(draft: Draft) -> Iterator[_Line]:
         for c, clause in enumerate(part.clauses, 1):
             yield _Line("clause", clause.text, f"{s}.{c}", clause.citation_ids)
             yield from _options(clause)
+            for i, item in enumerate(clause.items, 1):  # a table's rows are read as they are
+                yield _Line("item", item.text, "" if is_table_row(item.text) else f"（{i}）", item.citation_ids)
 
 
 def _options(clause: Clause) -> Iterator[_Line]:
@@ -88,10 +93,12 @@ def to_markdown(document: Draft | Handbook) -> str:
                 out += [f"{level} {line.number}{line.text}", ""]
             elif line.kind == "clause":
                 out += [f"{line.number} {line.text}{marks(line.citation_ids)}", ""]
-            elif line.kind == "option":
+            elif line.kind in ("option", "item"):
                 out += [f"- {line.number}{line.text}{marks(line.citation_ids)}", ""]
             elif line.kind == "gap":
                 out += [f"**{line.text}**", ""]
+            elif line.kind == "warning":
+                out += [f"> **注意：**{line.text}", ""]
             else:
                 out += [f"> {line.text}", ""]
     out += ["## 参考来源", ""]
@@ -142,10 +149,12 @@ def to_docx(document: Draft | Handbook) -> bytes:
                 run.bold = True
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
                 continue
-            if line.kind == "note":
-                paragraph.add_run(text).italic = True
+            if line.kind in ("note", "warning"):
+                run = paragraph.add_run(f"注意：{text}" if line.kind == "warning" else text)
+                run.italic = True
+                run.bold = line.kind == "warning"
                 continue
-            if line.kind == "option":
+            if line.kind in ("option", "item"):
                 paragraph.paragraph_format.left_indent = Pt(24)
             paragraph.add_run(f"{line.number} " if line.kind == "clause" else line.number).bold = True
             paragraph.add_run(text)

@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 _MIN_HTML_ARTICLE_CHARS = 50
 _MIN_PDF_TEXT_CHARS = 20  # fewer visible characters than this over the whole file: no text layer
 _MIN_PAGE_TEXT_CHARS = 5  # fewer on a page (a page number alone, "- 3 -"): a scanned page, read by OCR
+# A PDF's text layer breaks lines where the page did: a line as wide as the page's widest that ends
+# mid-sentence goes on in the next, unless that one starts a clause or item of its own.
+_WRAP_MIN_WIDTH = 0.85  # share of the page's widest line a wrapped line fills
+_WRAP_MIN_CHARS = 20  # narrower pages (a table, a form) are left as they are
+_SENTENCE_END = re.compile(r"[。！？；：!?;:」』”）)|]\s*$")
+_STARTS_CLAUSE = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[条章节款]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|#|[-•·●]|.*\|)"
+)
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _MB = 1024 * 1024
 _MAX_UNZIPPED_BYTES = 50 * _MB  # far above the text of any real Office file; a zip bomb passes it
@@ -79,10 +87,28 @@ def pdf_to_text(data: bytes, name: str, *, ocr: bool = True) -> str:
 
         for number, text in ocr_pages(data, name, scanned).items():
             pages[number] = text or pages[number]
-    text = "\n".join(page.strip("\n") for page in pages)
+    text = "\n".join(unwrap_lines(page.strip("\n")) for page in pages)
     if _visible_chars(text) < _MIN_PDF_TEXT_CHARS:
         raise DocumentError(f"{name}: PDF 没有文本层（可能是扫描件），请先做 OCR 文字识别再导入")
     return text
+
+
+def unwrap_lines(page: str) -> str:
+    """One page's text with the page's own line breaks inside sentences removed, so that a clause
+    wrapped at the margin ("…并在30分钟" / "内报告信息技术部。") is one sentence again."""
+    lines = page.split("\n")
+    widest = max((_visible_chars(line) for line in lines), default=0)
+    if widest < _WRAP_MIN_CHARS:
+        return page
+    out = [lines[0]]
+    for line in lines[1:]:
+        previous = out[-1]
+        wrapped = _visible_chars(previous) >= _WRAP_MIN_WIDTH * widest and not _SENTENCE_END.search(previous)
+        if wrapped and line.strip() and not _STARTS_CLAUSE.match(line):
+            out[-1] = previous.rstrip() + line.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _heading_level(style_name: str) -> int | None:

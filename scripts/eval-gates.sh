@@ -12,6 +12,9 @@ $rag eval --questions eval/company/questions.jsonl --corpus eval/company/corpus 
     --configs $configs --out eval/out/company --gate eval/gates/company-test.json
 # Quiz items: regenerated and matched to the reviewer's labels (eval/quiz); at least 25 of 30 must be good.
 $rag eval-quiz
+# Drafts: 17 topics over corpus/, the company set and the regulations regenerated and scored against the labels in
+# eval/drafts (clause relevance, section placement, duplicate rate, must-decline topics); bars in its spec.json.
+$rag eval-draft
 bench=../shared/bench
 if [ -d "$bench" ]; then
     $rag eval --questions $bench/stard/questions.jsonl --corpus $bench/stard/corpus \

@@ -64,9 +64,10 @@ def page_for(browser, tmp_path):
         server.__exit__()
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, full_page: bool = True) -> None:
+    """The whole page, or (`full_page=False`) only what the viewport shows at its current scroll."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def ask(page, question: str):
@@ -78,8 +79,11 @@ def ask(page, question: str):
 
 def test_ask_streams_a_cited_answer_and_opens_the_source(page_for, index_copy):
     page = page_for(index_copy)
-    page.click("#examples button >> nth=0")
-    turn = ask(page, "客户服务的响应时间标准是多少？")
+    page.click("#examples button >> nth=0")  # an example question is asked at once
+    page.wait_for_function("() => !document.querySelector('#ask-form button').disabled")
+    assert page.input_value("#question") == "客户服务的响应时间标准是多少？"
+    turn = page.locator(".turn").first
+    assert page.locator(".turn").count() == 1
     assert turn.locator(".answer p").count() >= 1
     assert turn.locator(".sources li").count() >= 1
 
@@ -177,6 +181,9 @@ def test_draft_a_topic_and_download_the_docx(page_for, index_copy, tmp_path):
     output = page.locator("#draft-output")
     assert output.locator("h2").count() >= 3 and output.locator("sup").count() >= 1
     assert "缺口报告" in output.inner_text()
+    steps = output.locator("li", has_text="用戶服務流程").locator("ol > li")  # the process, whole and in order
+    assert steps.count() == 5 and steps.first.inner_text().startswith("問題受理")
+    assert output.locator(".warning").count() == 0
     screenshot(page, "3-draft")
 
     with page.expect_download() as download:
@@ -186,6 +193,16 @@ def test_draft_a_topic_and_download_the_docx(page_for, index_copy, tmp_path):
     assert download.value.suggested_filename == "客户服务标准.docx"
     headings = [p.text for p in Document(path).paragraphs if p.style.name.startswith("Heading")]
     assert any("目的" in h for h in headings)
+
+
+def test_a_thin_draft_says_so_in_the_page(page_for, corpus_index):
+    page = page_for(corpus_index)
+    page.click("nav button[data-tab=draft]")
+    page.fill("#draft-topic", "资源调配规范")
+    page.click("#draft-form button")
+    page.locator("#draft-progress", has_text="起草完成").wait_for()
+    warning = page.locator("#draft-output .warning")
+    assert warning.count() == 1 and "少于 5 条" in warning.inner_text()
 
 
 def test_with_keys_the_page_asks_for_one_and_shows_api_errors(page_for, corpus_index, tmp_path):

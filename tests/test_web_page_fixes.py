@@ -33,6 +33,9 @@ def test_at_phone_width_a_citation_brings_its_source_into_view(page_for, index_c
     panel.locator("mark").wait_for()
     for part in ("#source-title", "#source-close", "#source-context mark"):
         assert in_viewport(page.locator(part), PHONE), part
+    box = panel.bounding_box()
+    assert abs(box["y"] + box["height"] - PHONE["height"]) <= 1 and box["y"] > 0  # a sheet over the bottom
+    screenshot(page, "8-phone-source-sheet", full_page=False)  # the sheet over the screen, as a phone shows it
     screenshot(page, "8-phone-source")
 
     page.click("#source-link")

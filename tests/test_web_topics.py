@@ -18,6 +18,9 @@ def test_browse_topics_open_a_section_and_ask_a_suggested_question(page_for, ind
     topic = page.locator("#topics details.topic", has=heading)
     topic.locator("summary").click()
     screenshot(page, "learn-1-topics")
+    topic.evaluate("e => e.closest('.topic-doc').scrollIntoView()")  # its document's card at the top
+    assert topic.locator("button.suggested").first.is_visible()
+    screenshot(page, "learn-1-topic-open", full_page=False)  # the open topic, as the reader sees it
 
     topic.locator("a.open-section", has_text="在原文中打开").click()
     viewer = page.locator("#doc-viewer")

@@ -383,15 +383,14 @@ function renderDraft(draft) {
   const cites = new Map(draft.citations.map((c) => [c.id, c]));
   const mark = (ids) => ids.map((id) => `<sup title="${escapeHtml(cites.get(id)?.quote || "")}">[${id}]</sup>`).join("");
   const sections = draft.sections.map((s, n) => {
-    const clauses = s.clauses.map((c) => {
-      const options = c.options.length ? `<ul>${c.options.map((o) => `<li>${escapeHtml(o.text)}${mark(o.citations)}</li>`).join("")}</ul>` : "";
-      return `<li>${escapeHtml(c.text)}${mark(c.citations)}${options}</li>`;
-    });
+    const sub = (list, tag) => (list?.length ? `<${tag}>${list.map((o) => `<li>${escapeHtml(o.text)}${mark(o.citations)}</li>`).join("")}</${tag}>` : "");
+    const clauses = s.clauses.map((c) => `<li>${escapeHtml(c.text)}${mark(c.citations)}${sub(c.options, "ul")}${sub(c.items, "ol")}</li>`);
     return `<h2>${n + 1}. ${escapeHtml(s.section)}</h2>${s.gap ? '<p class="gap">【待补充：现有文档未覆盖】</p>' : `<ol>${clauses.join("")}</ol>`}`;
   });
   const sources = draft.citations.map((c) => `<li>[${c.id}] ${escapeHtml(c.section)}：“${escapeHtml(c.quote)}”</li>`).join("");
   const gaps = draft.gaps.length ? `<div class="card"><strong>缺口报告</strong>：以下章节现有文档未覆盖，需要补充——${draft.gaps.map(escapeHtml).join("、")}</div>` : "";
-  $("#draft-output").innerHTML = `<h1>${escapeHtml(draft.topic)}</h1>${sections.join("")}${gaps}<h2>来源</h2><ol class="sources">${sources}</ol>`;
+  const warnings = (draft.warnings || []).map((w) => `<p class="card warning"><strong>注意</strong>：${escapeHtml(w)}</p>`).join("");
+  $("#draft-output").innerHTML = `<h1>${escapeHtml(draft.topic)}</h1>${warnings}${sections.join("")}${gaps}<h2>来源</h2><ol class="sources">${sources}</ol>`;
 }
 
 async function draft() {
