@@ -64,14 +64,19 @@ class AskRequest(BaseModel):
     )
 
 
-class CitationOut(BaseModel):
-    id: int = Field(description="回答中 [n] 的编号")
+class SourceSpanOut(BaseModel):
+    """A quoted span of a document: what every citation points at."""
+
     doc_id: str
     title: str
     section: str = Field(description="章节路径，如 运营保障细则内容有哪些 > 服务标准")
     quote: str = Field(description="原文中被引用的句子，逐字摘录")
     start: int = Field(description="引文在原文中的起始字符位置")
     end: int
+
+
+class CitationOut(SourceSpanOut):
+    id: int = Field(description="回答中 [n] 的编号")
     score: float
 
 
@@ -283,21 +288,12 @@ class QuizCheckRequest(BaseModel):
     )
 
 
-class QuizCitationOut(BaseModel):
-    doc_id: str
-    title: str
-    section: str
-    quote: str = Field(description="出题所依据的原文句子，逐字摘录")
-    start: int
-    end: int
-
-
 class QuizCheckOut(BaseModel):
     correct: bool
     given: str
     answer: str = Field(description="正确答案，按原文写法")
     explanation: str = Field(description="对错与正确答案，附所依据的原文")
-    citation: QuizCitationOut
+    citation: SourceSpanOut = Field(description="出题所依据的原文句子")
 
     @classmethod
     def from_result(cls, result: CheckResult) -> "QuizCheckOut":
@@ -306,7 +302,7 @@ class QuizCheckOut(BaseModel):
             given=result.given,
             answer=result.answer,
             explanation=result.explanation,
-            citation=QuizCitationOut(**vars(result.citation)),
+            citation=SourceSpanOut(**vars(result.citation)),
         )
 
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from itertools import takewhile
 
 from rag.answer import jaccard
-from rag.clean import CLAUSE, is_table_row
+from rag.clean import CLAUSE, is_metadata, is_table_row
 from rag.sentences import split_sentences
 
 # Obligation and prohibition in Chinese normative writing (GB/T 1.1: 应/不应/宜/不宜; 必须, 须, 不得…), as
@@ -39,6 +39,12 @@ _DOCUMENT_FIELD = re.compile(
 )
 _MAX_CLAUSE_LINE = 200  # a numbered line longer than this is a paragraph, quoted sentence by sentence
 _ARTICLE = re.compile(CLAUSE.pattern + r"\s*")
+# Who a statute's clause binds, in its first phrase: a public authority, or the employer and its people.
+_AUTHORITY = re.compile(
+    r"国务院|人民政府|行政部门|主管部门|监督管理部门|监察机构|经办机构|人民法院|人民检察院|公安机关|医疗卫生机构|鉴定委员会"
+)
+_ADDRESSEE = re.compile(r"用人单位|生产经营单位|企业|公司|单位|劳动者|职工|员工|从业人员")
+_SUBJECT_END = re.compile(r"[，,：:；;。]")
 _LEAD_IN = re.compile(r"[：:]\s*$")
 _PUNCTUATION = re.compile(r"[\W_]+")
 
@@ -65,7 +71,16 @@ def defined_term(normalized: str) -> str | None:
 
 
 def is_document_field(normalized: str) -> bool:
-    return bool(_DOCUMENT_FIELD.match(normalized.strip()))
+    """A control field or an enactment line: about the file, not a clause of it."""
+    return bool(_DOCUMENT_FIELD.match(normalized.strip())) or is_metadata(normalized.strip())
+
+
+def addresses_authority(normalized: str) -> bool:
+    """Whether a clause's subject is a public authority (县级以上人民政府劳动行政部门负责…, 职业病诊断应当由…医疗
+    卫生机构承担): a statute's duty of the state, which a company's own standard does not take over."""
+    subject = _SUBJECT_END.split(_ARTICLE.sub("", normalized.strip()), maxsplit=1)[0]
+    found = _AUTHORITY.search(subject)
+    return bool(found) and not _ADDRESSEE.search(subject[: found.start()])
 
 
 def repeats(a: str, b: str, threshold: float = 0.6) -> bool:

@@ -125,6 +125,11 @@ def _rank(display: str) -> int | None:
     return next((rank for pattern, _, rank in _NUMBERED if pattern.match(display)), None)
 
 
+def is_metadata(display: str) -> bool:
+    """A date or enactment line (2012年12月28日…修正): about the document, not part of what it says."""
+    return bool(_METADATA.search(display))
+
+
 def is_table_row(display: str) -> bool:
     return bool(_TABLE_ROW.search(display))
 

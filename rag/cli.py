@@ -572,8 +572,9 @@ def eval_draft(
     ),
 ) -> None:
     """起草质量：按设定重新起草各主题与每个文档集的手册，对照人工标注统计条款相关率、章节位置正确率、
-    重复率和应拒绝主题的处理；未达门槛时退出码为 1。"""
-    from rag.drafteval import DraftSpec, Labels, run_review, share, unlabelled_records
+    重复率和应拒绝主题的处理，按开发集（dev）、留出集（test）和全部分别报告；开发集或全部未达门槛时退出码为 1，
+    留出集只报告、不设门槛。"""
+    from rag.drafteval import SPLITS, DraftSpec, Labels, run_review, share, unlabelled_records
     from rag.ingest import Ingestor
     from rag.service import Assistant
 
@@ -596,8 +597,8 @@ def eval_draft(
     (out / "unlabelled.jsonl").write_text("".join(f"{row}\n" for row in rows), encoding="utf-8")
 
     table = Table(title="起草质量", title_justify="left", box=box.SIMPLE)
-    for column in ("主题", "文档集", "条款", "相关", "位置正确", "未标注", "重复", "结果"):
-        table.add_column(column, justify="left" if column in ("主题", "文档集", "结果") else "right")
+    for column in ("主题", "文档集", "集", "条款", "相关", "位置正确", "未标注", "重复", "结果"):
+        table.add_column(column, justify="left" if column in ("主题", "文档集", "集", "结果") else "right")
     for t in review.topics:
         relevant = [c for c in t.clauses if c.relevant]
         placed = sum(c.placed for c in relevant)
@@ -610,6 +611,7 @@ def eval_draft(
         table.add_row(
             t.spec.topic,
             t.spec.corpus,
+            t.spec.split,
             str(len(t.clauses)),
             f"{len(relevant)} ({share(len(relevant), len(t.clauses)):.0%})",
             f"{placed} ({share(placed, len(relevant)):.0%})",
@@ -618,17 +620,42 @@ def eval_draft(
             outcome + ("" if t.handled else " ✗"),
         )
     for h in review.handbooks:
-        table.add_row(f"《{h.title}》", h.corpus, str(len(h.clauses)), "", "", "", str(len(h.duplicates)), "手册")
-    Console(width=max(console.width, 120), highlight=False).print(table)  # one row per topic, also in logs
-    totals = report["totals"]
-    console.print(
-        f"合计（应拒绝的主题除外）：条款 {totals['clauses']}，相关率 {review.relevance:.1%}，"
-        f"位置正确率 {review.placement:.1%}（未标注 {totals['unlabelled']} 条计为不正确），"
-        f"重复率 单篇 {review.draft_duplicate_rate:.1%} / 手册 {review.handbook_duplicate_rate:.1%}；"
-        f"应拒绝的主题已处理 {totals['must_decline_handled']} / {totals['must_decline']}。",
-        markup=False,
-        soft_wrap=True,
-    )
+        table.add_row(
+            f"《{h.title}》", h.corpus, h.split, str(len(h.clauses)), "", "", "", str(len(h.duplicates)), "手册"
+        )
+    wide = Console(width=max(console.width, 120), highlight=False)
+    wide.print(table)  # one row per topic, also in logs
+
+    # dev: the topics the drafter was developed on; test: held out, labelled blind, reported but not gated on alone
+    summary = Table(title="合计（应拒绝的主题除外）", title_justify="left", box=box.SIMPLE)
+    for column in (
+        "集",
+        "主题",
+        "条款",
+        "相关率",
+        "位置正确率",
+        "未标注",
+        "单篇重复率",
+        "手册重复率",
+        "应拒绝已处理",
+        "门槛",
+    ):
+        summary.add_column(column, justify="left" if column in ("集", "门槛") else "right")
+    for name in (*SPLITS, "all"):
+        part, totals = review.split(name), report["totals"][name]
+        summary.add_row(
+            {"dev": "开发集 dev", "test": "留出集 test", "all": "全部 all"}[name],
+            str(totals["topics"]),
+            str(totals["clauses"]),
+            f"{part.relevance:.1%}",
+            f"{part.placement:.1%}",
+            str(totals["unlabelled"]),
+            f"{part.draft_duplicate_rate:.1%}",
+            f"{part.handbook_duplicate_rate:.1%}",
+            f"{totals['must_decline_handled']} / {totals['must_decline']}",
+            "适用" if name in report["gated"] else "仅报告",
+        )
+    wide.print(summary)
     console.print(
         f"报告：{out / 'report.json'}；待标注的来源句 {len(unlabelled)} 条：{out / 'unlabelled.jsonl'}",
         markup=False,

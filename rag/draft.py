@@ -16,6 +16,7 @@ from enum import StrEnum
 from rag.clauses import (
     ENUMERATOR,
     Voice,
+    addresses_authority,
     defined_term,
     is_document_field,
     lists_in,
@@ -273,16 +274,25 @@ class Drafter:
         match = self._match(topic)
         candidates: list[_Candidate] = []
         for rank, chunk in enumerate(self._with_whole_sections(match, [h.chunk for h in chunks.values()])):
-            lists = [
-                found for found in lists_in(chunk.text) if match.relevant(chunk.text[slice(*found.lead_in)], chunk)
-            ]
+            lists, covered = (
+                [],
+                [],
+            )  # lists quoted whole; and those, with an authority's, whose items are not quoted alone
+            for found in lists_in(chunk.text):
+                lead_in = chunk.text[slice(*found.lead_in)]
+                if addresses_authority(self._normalize(lead_in)):
+                    covered.append(found)
+                elif match.relevant(lead_in, chunk):
+                    lists.append(found)
+                    covered.append(found)
             for found in lists:
                 lead = self._span(match, chunk, rank, found.lead_in)
                 candidates.append(_Candidate(lead, tuple(self._span(match, chunk, rank, i) for i in found.items)))
             for span in units_of(chunk.text):
                 quote = chunk.text[slice(*span)]
                 if (
-                    any(found.lead_in[0] <= span[0] < found.items[-1][1] for found in lists)
+                    any(found.lead_in[0] <= span[0] < found.items[-1][1] for found in covered)
+                    or addresses_authority(self._normalize(quote))
                     or is_bare_heading(quote)
                     or len(clause_text(quote)) < _MIN_CLAUSE_CHARS
                     or _TRANSITION.search(self._normalize(quote).strip())

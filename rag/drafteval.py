@@ -14,6 +14,11 @@ against labels a reviewer wrote by reading the documents, not the drafts:
 
 A clause with options (a 【待评审】 prompt) is scored by its options, the clauses a reviewer chooses from; a list
 by its lead-in and each of its items.
+
+Each topic belongs to a split: "dev" (the default), the topics the drafter's rules were developed on, or "test",
+topics added later and labelled blind, whose drafts nobody tuned on. Figures are reported for each split and for
+all topics together; the spec's bars gate the dev split and all, never the test split alone, so held-out figures
+are reported, not tuned on. Handbooks are made per corpus and split (a dev handbook from the dev topics only).
 """
 
 import json
@@ -22,15 +27,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.answer import jaccard
-from rag.draft import Clause, Draft, DraftSection, Drafter, Handbook, TopicNotCoveredError
+from rag.draft import Clause, Draft, Drafter, DraftSection, Handbook, TopicNotCoveredError
 from rag.errors import RagError
 from rag.models import Citation
 from rag.normalize import normalize, strip_annotations
 from rag.sentences import split_sentences
 from rag.service import Assistant
 
-# 说明 is DraftSection.NOTES (descriptive, non-normative sentences), named here until every drafter has it.
-SECTION_NAMES = frozenset({*(s.value for s in DraftSection), "说明"})
+SECTION_NAMES = frozenset(s.value for s in DraftSection)
+SPLITS = ("dev", "test")  # a topic's split; "all" is both together
 DUPLICATE_JACCARD = 0.6
 
 
@@ -47,6 +52,7 @@ class TopicSpec:
     topic: str
     corpus: str
     must_decline: bool = False  # the corpus does not cover it: refused, or drafted with a thin-draft warning
+    split: str = "dev"  # "test": held out, labelled blind, reported but never gated on alone
 
 
 @dataclass(frozen=True)
@@ -73,9 +79,14 @@ class DraftSpec:
             )
             for name, c in raw["corpora"].items()
         }
-        topics = [TopicSpec(t["topic"], t["corpus"], t.get("must_decline", False)) for t in raw["topics"]]
+        topics = [
+            TopicSpec(t["topic"], t["corpus"], t.get("must_decline", False), t.get("split", "dev"))
+            for t in raw["topics"]
+        ]
         if unknown := {t.corpus for t in topics} - corpora.keys():
             raise RagError(f"{path}：主题引用了未定义的文档集 {sorted(unknown)}")
+        if bad := {t.split for t in topics} - set(SPLITS):
+            raise RagError(f"{path}：split 须为 {' 或 '.join(SPLITS)}，不能是 {sorted(bad)}")
         return cls(corpora, topics, Bars(**raw["bars"]))
 
 
@@ -139,7 +150,9 @@ class Labels:
             else:
                 sections = frozenset(raw["sections"] or ())
                 if not sections or sections - SECTION_NAMES:
-                    raise RagError(f"{path}:{number}：sections 须为以下章节之一或几个：{'、'.join(sorted(SECTION_NAMES))}")
+                    raise RagError(
+                        f"{path}:{number}：sections 须为以下章节之一或几个：{'、'.join(sorted(SECTION_NAMES))}"
+                    )
                 placement[sentence_key(raw["doc_id"], raw["quote"])] = PlacementLabel(
                     raw["doc_id"], raw["quote"], sections, raw["reason"]
                 )
@@ -266,26 +279,34 @@ class HandbookResult:
     corpus: str
     title: str
     clauses: list[ScoredClause]
+    split: str = "dev"
 
     @property
     def duplicates(self) -> list[ScoredClause]:
         return find_duplicates(self.clauses)
 
 
-def score_handbook(corpus: str, handbook: Handbook, labels: Labels) -> HandbookResult:
+def score_handbook(corpus: str, handbook: Handbook, labels: Labels, split: str = "dev") -> HandbookResult:
     """The chapters' clauses in order, numbered through the handbook so that no two chapters share a unit."""
     clauses: list[ScoredClause] = []
     for chapter in handbook.chapters:
         first = clauses[-1].unit + 1 if clauses else 0
         scored = score_draft(chapter.topic, chapter, labels, handbook.citations)
         clauses += [replace(c, unit=c.unit + first) for c in scored]
-    return HandbookResult(corpus, handbook.title, clauses)
+    return HandbookResult(corpus, handbook.title, clauses, split)
 
 
 @dataclass
 class DraftReview:
     topics: list[TopicResult]
     handbooks: list[HandbookResult]
+
+    def split(self, name: str) -> "DraftReview":
+        """The topics and handbooks of one split; "all" is the whole review."""
+        if name == "all":
+            return self
+        topics = [t for t in self.topics if t.spec.split == name]
+        return DraftReview(topics, [h for h in self.handbooks if h.split == name])
 
     @property
     def clauses(self) -> list[ScoredClause]:
@@ -316,40 +337,58 @@ class DraftReview:
     def handbook_duplicate_rate(self) -> float:
         return share(sum(len(h.duplicates) for h in self.handbooks), sum(len(h.clauses) for h in self.handbooks))
 
-    def failures(self, bars: Bars) -> list[str]:
+    def metric_failures(self, bars: Bars, prefix: str = "") -> list[str]:
+        """The spec's bars, checked on this review's figures."""
         failures = []
         if self.relevance < bars.min_relevance:
-            failures.append(f"条款相关率 {self.relevance:.1%} 低于 {bars.min_relevance:.0%}")
+            failures.append(f"{prefix}条款相关率 {self.relevance:.1%} 低于 {bars.min_relevance:.0%}")
         if self.placement < bars.min_placement:
-            failures.append(f"章节位置正确率 {self.placement:.1%} 低于 {bars.min_placement:.0%}（未标注计为不正确）")
+            failures.append(
+                f"{prefix}章节位置正确率 {self.placement:.1%} 低于 {bars.min_placement:.0%}（未标注计为不正确）"
+            )
         for name, rate in (("单篇", self.draft_duplicate_rate), ("手册", self.handbook_duplicate_rate)):
             if rate > bars.max_duplicate_rate:
-                failures.append(f"{name}重复率 {rate:.1%} 高于 {bars.max_duplicate_rate:.0%}")
-        for t in self.topics:
+                failures.append(f"{prefix}{name}重复率 {rate:.1%} 高于 {bars.max_duplicate_rate:.0%}")
+        return failures
+
+    def failures(self, bars: Bars) -> list[str]:
+        """The bars on the dev split and on all topics, and every dev topic handled; the test split is reported
+        (see `totals`), never gated on alone, so that nobody tunes the drafter to it."""
+        dev = self.split("dev")
+        failures = dev.metric_failures(bars, "开发集") + self.metric_failures(bars, "全部主题")
+        for t in dev.topics:
             if not t.handled:
                 expected = "应拒绝或提示内容单薄" if t.spec.must_decline else "应起草，却被拒绝"
                 failures.append(f"主题“{t.spec.topic}”（{t.spec.corpus}）{expected}")
         return failures
 
+    def totals(self) -> dict:
+        return {
+            "topics": len(self.topics),
+            "clauses": len(self.clauses),
+            "relevant": len(self.relevant),
+            "relevance": round(self.relevance, 4),
+            "placement": round(self.placement, 4),
+            "unlabelled": len(self.unlabelled),
+            "draft_duplicate_rate": round(self.draft_duplicate_rate, 4),
+            "handbook_duplicate_rate": round(self.handbook_duplicate_rate, 4),
+            "must_decline_handled": sum(t.handled for t in self.topics if t.spec.must_decline),
+            "must_decline": sum(t.spec.must_decline for t in self.topics),
+            "drafted": sum(t.handled for t in self.topics if not t.spec.must_decline),
+            "to_draft": sum(not t.spec.must_decline for t in self.topics),
+        }
+
     def to_json(self, bars: Bars) -> dict:
         return {
-            "totals": {
-                "clauses": len(self.clauses),
-                "relevant": len(self.relevant),
-                "relevance": round(self.relevance, 4),
-                "placement": round(self.placement, 4),
-                "unlabelled": len(self.unlabelled),
-                "draft_duplicate_rate": round(self.draft_duplicate_rate, 4),
-                "handbook_duplicate_rate": round(self.handbook_duplicate_rate, 4),
-                "must_decline_handled": sum(t.handled for t in self.topics if t.spec.must_decline),
-                "must_decline": sum(t.spec.must_decline for t in self.topics),
-            },
+            "totals": {name: self.split(name).totals() for name in (*SPLITS, "all")},
             "bars": vars(bars),
+            "gated": ["dev", "all"],
             "failures": self.failures(bars),
             "topics": [
                 {
                     "topic": t.spec.topic,
                     "corpus": t.spec.corpus,
+                    "split": t.spec.split,
                     "must_decline": t.spec.must_decline,
                     "declined": t.declined,
                     "warnings": t.warnings,
@@ -362,6 +401,7 @@ class DraftReview:
             "handbooks": [
                 {
                     "corpus": h.corpus,
+                    "split": h.split,
                     "title": h.title,
                     "clauses": len(h.clauses),
                     "duplicates": [c.text for c in h.duplicates],
@@ -372,7 +412,8 @@ class DraftReview:
 
 
 def run_review(spec: DraftSpec, labels: Labels, assistants: Mapping[str, Assistant]) -> DraftReview:
-    """Draft every topic on its corpus, then one handbook per corpus from the topics it covers."""
+    """Draft every topic on its corpus, then one handbook per corpus and split from the topics it covers (so the
+    dev handbooks are what they were before held-out topics were added)."""
     topics = []
     for topic in spec.topics:
         result = TopicResult(topic)
@@ -385,11 +426,12 @@ def run_review(spec: DraftSpec, labels: Labels, assistants: Mapping[str, Assista
             result.warnings = list(getattr(draft, "warnings", []))  # the thin-draft warning, where the drafter has it
         topics.append(result)
     handbooks = []
-    for name, corpus in spec.corpora.items():
-        chapters = [t.topic for t in spec.topics if t.corpus == name and not t.must_decline]
-        if chapters:
-            handbook = Drafter(assistants[name]).handbook(corpus.handbook, chapters)
-            handbooks.append(score_handbook(name, handbook, labels))
+    for split in SPLITS:
+        for name, corpus in spec.corpora.items():
+            chapters = [t.topic for t in spec.topics if t.corpus == name and t.split == split and not t.must_decline]
+            if chapters:
+                handbook = Drafter(assistants[name]).handbook(corpus.handbook, chapters)
+                handbooks.append(score_handbook(name, handbook, labels, split))
     return DraftReview(topics, handbooks)
 
 

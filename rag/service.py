@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from rag.embed import QueryEncoder
 
 WARM_UP_QUESTION = "客户服务的响应时间标准是多少？"
+TOPIC_MAPS = 16  # 学习目录 kept per loaded generation, one per set of readable documents
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -76,6 +77,12 @@ class Engine:
         self.tokenizer = shared_tokenizer(settings.user_dict)
         self.index = ChunkIndex(settings, self.tokenizer).load()
         self.analyzer = lru_cache(maxsize=64)(self._analyzer)
+        self.topics = lru_cache(maxsize=TOPIC_MAPS)(self._topics)
+
+    def _topics(self, doc_ids: tuple[str, ...]) -> list[DocumentTopics]:
+        """学习目录 of these documents, built once per loaded generation and set of readable documents."""
+        records = self.index.manifest.documents
+        return build_topics(c for d in doc_ids for c in self.index.get(records[d].chunk_ids))
 
     def _analyzer(self, readable: frozenset[str] | None) -> QueryAnalyzer:
         frequencies = self.index.frequencies_within(readable)
@@ -94,6 +101,7 @@ class Engine:
         engine = copy.copy(self)
         engine.index = self.index.refreshed(vectors_changed)
         engine.analyzer = lru_cache(maxsize=64)(engine._analyzer)
+        engine.topics = lru_cache(maxsize=TOPIC_MAPS)(engine._topics)
         engine.__dict__.pop("retriever", None)
         return engine
 
@@ -244,7 +252,7 @@ class Assistant:
 
     def topics(self) -> list[DocumentTopics]:
         """学习目录 of the readable documents (see `rag.topics`)."""
-        return build_topics(c for r in self.documents() for c in self.index.get(r.chunk_ids))
+        return self.engine.topics(tuple(r.doc_id for r in self.documents()))
 
     def section(self, path: str) -> frozenset[str]:
         """The chunk ids of a readable section; only documents whose title begins the path are looked at."""

@@ -2,7 +2,16 @@
 
 import pytest
 
-from rag.clauses import Voice, defined_term, is_document_field, lists_in, repeats, units_of, voice_of
+from rag.clauses import (
+    Voice,
+    addresses_authority,
+    defined_term,
+    is_document_field,
+    lists_in,
+    repeats,
+    units_of,
+    voice_of,
+)
 from rag.tokenize import Tokenizer
 
 TOKENIZER = Tokenizer(None)
@@ -86,3 +95,21 @@ def test_repeats(a, b, same):
 def test_a_document_control_field_is_no_clause():
     assert is_document_field("文件编号：XH-IT-2023-05　发布部门：信息技术部")
     assert not is_document_field("第一条 为保护公司信息资产安全，制定本规定。")
+
+
+@pytest.mark.parametrize(
+    ("text", "authority"),
+    [
+        ("第七十三条 国务院劳动行政部门负责全国劳动合同制度实施的监督管理。", True),
+        ("职业病诊断应当由取得《医疗机构执业许可证》的医疗卫生机构承担。", True),
+        ("第十条 用人单位应当依法向社会保险行政部门申报。", False),  # the employer's duty, towards an authority
+        ("用人单位对仲裁裁决不服的，可以向人民法院提起诉讼。", False),
+        ("第三条 信息技术部负责安全策略制定。", False),
+    ],
+)
+def test_a_clause_binding_a_public_authority_is_told_from_one_binding_the_employer(text, authority):
+    assert addresses_authority(text) is authority
+
+
+def test_an_enactment_line_is_about_the_document():
+    assert is_document_field("2012年12月28日第十一届全国人民代表大会常务委员会第三十次会议修正")

@@ -2,12 +2,14 @@
 unrelated policy): clauses about the topic only, the process whole and in order, conflicts left for the
 reviewer, examples as 说明, repeated clauses quoted once per handbook, a thin draft said to be thin."""
 
-from pathlib import Path
+import io
+import re
 
+import docx
 import pytest
 
 from rag.draft import Drafter, DraftSection
-from rag.export import to_markdown
+from rag.export import to_docx, to_markdown
 from rag.ingest import Ingestor
 from rag.service import Assistant
 
@@ -145,7 +147,11 @@ def test_a_handbook_quotes_each_clause_in_one_chapter_only(drafter):
     assert any("前面章节" in note for note in second.notes)
 
 
-def test_the_process_list_is_rendered_with_its_items(service_draft, tmp_path: Path):
+def test_the_process_list_is_rendered_with_its_items_in_markdown_and_docx(service_draft):
     markdown = to_markdown(service_draft)
     process = markdown[markdown.index("## 六、流程") :]
     assert process.index("（1）受理") < process.index("（2）分派") < process.index("（4）回访")
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(to_docx(service_draft))).paragraphs]
+    steps = [p for p in paragraphs if p.startswith("（")]
+    assert [p[:5] for p in steps[:4]] == ["（1）受理", "（2）分派", "（3）处理", "（4）回访"]
+    assert all(re.search(r"\[\d+\]$", p) for p in steps)

@@ -6,6 +6,7 @@ import sys
 
 from rag.draft import Clause, Draft, DraftPart, DraftSection, Handbook
 from rag.drafteval import (
+    Bars,
     DraftReview,
     DraftSpec,
     Labels,
@@ -77,7 +78,9 @@ def test_a_repeated_span_counts_as_a_duplicate():
 def test_a_prompts_options_and_a_lists_items_are_not_duplicates_of_each_other():
     limits = (Clause(RESPONSE, (1,)), Clause("客服人员应在4小时内响应客户咨询。", (2,)))
     prompt = Clause("【待评审】关于响应时限，来源规定不一致，请选定其一：", (1, 2), options=limits)
-    listed = Clause("时限如下：", (3,), items=(Clause("电话咨询应在2小时内响应。", (4,)), Clause("邮件咨询应在2小时内响应。", (5,))))
+    listed = Clause(
+        "时限如下：", (3,), items=(Clause("电话咨询应在2小时内响应。", (4,)), Clause("邮件咨询应在2小时内响应。", (5,)))
+    )
     spans = [cite(n, q, start=100 * n) for n, q in enumerate(["a", "b", "c", "d", "e"], 1)]
     scored = score_draft("客服", draft((REQUIREMENTS, [prompt, listed]), citations=spans), labels())
     assert len(scored) == 5 and not find_duplicates(scored)
@@ -141,6 +144,24 @@ def test_a_must_decline_topic_that_produced_a_full_draft_is_not_handled():
     assert any("年假管理制度" in f for f in review(full).failures(bars))
 
 
+def test_a_test_split_topics_figures_are_reported_separately_and_do_not_fail_the_gate():
+    known = labels((RESPONSE, {"内容与要求"}))
+    on_topic = draft((REQUIREMENTS, [Clause(RESPONSE, (1,))]), citations=TIMES[:1])
+    salary = cite(1, SALARY, section=f"{TITLE} > 二、保密", start=80)
+    off_topic = draft((REQUIREMENTS, [Clause(SALARY, (1,))]), citations=[salary])
+    dev = TopicResult(TopicSpec("客服", "demo"), score_draft("客服", on_topic, known))
+    held_out = TopicResult(TopicSpec("客服", "demo", split="test"), score_draft("客服", off_topic, known))
+    missed = TopicResult(TopicSpec("公司年假", "demo", must_decline=True, split="test"), held_out.clauses)
+    result = review(dev, held_out, missed)
+    bars = Bars(min_relevance=0.0, min_placement=0.5, max_duplicate_rate=0.05)
+    totals = result.to_json(bars)["totals"]
+    assert (totals["dev"]["relevance"], totals["test"]["relevance"], totals["all"]["relevance"]) == (1.0, 0.0, 0.5)
+    assert totals["test"]["must_decline_handled"] == 0 and totals["test"]["must_decline"] == 1
+    assert not result.failures(bars)  # an off-topic held-out draft and an unhandled held-out topic: reported only
+    strict = Bars(min_relevance=0.85, min_placement=0.5, max_duplicate_rate=0.05)
+    assert result.failures(strict) == ["全部主题条款相关率 50.0% 低于 85%"]  # the bars still apply to all topics
+
+
 def test_the_committed_labels_cover_the_spec_and_quote_the_documents():
     spec = DraftSpec.load(ROOT / "eval/drafts/spec.json")
     committed = Labels.load(ROOT / "eval/drafts/labels.jsonl")
@@ -183,5 +204,6 @@ def test_rag_eval_draft_reports_and_fails_below_the_bars(index_copy, tmp_path):
     assert run.returncode == 1, run.stdout + run.stderr
     assert "条款相关率 0.0%" in run.stderr and "公司年假" not in run.stderr  # declined, as it must be
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["totals"]["clauses"] > 0 and report["totals"]["must_decline_handled"] == 1
+    totals = report["totals"]["all"]
+    assert totals["clauses"] > 0 and totals["must_decline_handled"] == 1 and report["totals"]["test"]["topics"] == 0
     assert not (tmp_path / "out" / "unlabelled.jsonl").read_text(encoding="utf-8")  # only relevant clauses need one

@@ -248,3 +248,19 @@ def test_rag_ask_within_a_section(corpus_index):
     assert body["covered"] and all(c["section"] == section for c in body["citations"])
     unknown = rag_cli("ask", "应急预案应包括哪些内容？", "--section", "没有 > 这一节", data_dir=corpus_index.data_dir)
     assert unknown.returncode == 2 and unknown.stderr.startswith("错误：没有可查阅的章节")
+
+
+def test_the_map_follows_an_upload_and_a_delete(client_for, keyed_index):
+    client = client_for(keyed_index)
+    admin = bearer("admin-key")
+
+    def documents() -> set[str]:
+        return {d["doc_id"] for d in client.get("/topics", headers=admin).json()}
+
+    before = documents()
+    assert documents() == before  # asked twice: the same map, built once
+    files = {"files": ("巡检.txt", "仓库巡检规定\n一、巡检频次\n仓库每日巡检三次。\n".encode(), "text/plain")}
+    assert client.post("/documents", files=files, headers=admin).status_code == 200
+    assert documents() == before | {"巡检"}
+    assert client.delete("/documents/巡检", headers=admin).status_code == 200
+    assert documents() == before

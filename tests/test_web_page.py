@@ -170,15 +170,19 @@ def test_a_colliding_file_name_is_refused_until_replacing_is_ticked(page_for, in
     page.locator("#search-results .hit", has_text="每日巡检三次").first.wait_for()
 
 
+def draft_in_page(page, topic: str):
+    page.click("nav button[data-tab=draft]")
+    page.fill("#draft-topic", topic)
+    page.click("#draft-form button")
+    page.locator("#draft-progress", has_text="起草完成").wait_for()
+    return page.locator("#draft-output")
+
+
 def test_draft_a_topic_and_download_the_docx(page_for, index_copy, tmp_path):
     from docx import Document
 
     page = page_for(index_copy)
-    page.click("nav button[data-tab=draft]")
-    page.fill("#draft-topic", "客户服务标准")
-    page.click("#draft-form button")
-    page.locator("#draft-progress", has_text="起草完成").wait_for()
-    output = page.locator("#draft-output")
+    output = draft_in_page(page, "客户服务标准")
     assert output.locator("h2").count() >= 3 and output.locator("sup").count() >= 1
     assert "缺口报告" in output.inner_text()
     steps = output.locator("li", has_text="用戶服務流程").locator("ol > li")  # the process, whole and in order
@@ -196,12 +200,7 @@ def test_draft_a_topic_and_download_the_docx(page_for, index_copy, tmp_path):
 
 
 def test_a_thin_draft_says_so_in_the_page(page_for, corpus_index):
-    page = page_for(corpus_index)
-    page.click("nav button[data-tab=draft]")
-    page.fill("#draft-topic", "资源调配规范")
-    page.click("#draft-form button")
-    page.locator("#draft-progress", has_text="起草完成").wait_for()
-    warning = page.locator("#draft-output .warning")
+    warning = draft_in_page(page_for(corpus_index), "资源调配规范").locator(".warning")
     assert warning.count() == 1 and "少于 5 条" in warning.inner_text()
 
 
