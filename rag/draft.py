@@ -4,8 +4,8 @@ A draft is assembled, not written: the sentences the documents already state abo
 gathered with the query pipeline, sorted into the conventional sections of a Chinese standard by
 what they say (是指 → 术语与定义, 职责 → 职责分工, 流程 → 流程…), merged without repetition, and
 cited. A section no source supports is marked as a gap for the writer instead of being filled.
-Where sources give different time limits for the same requirement, the clause offers each as an
-option for the reviewer to choose.
+Where sources define one term differently, or give different time limits for the same requirement,
+the clause offers each as an option for the reviewer to choose.
 """
 
 import re
@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from rag.clauses import (
     ENUMERATOR,
+    ListSpan,
     Voice,
     addresses_authority,
     defined_term,
@@ -274,10 +275,8 @@ class Drafter:
         match = self._match(topic)
         candidates: list[_Candidate] = []
         for rank, chunk in enumerate(self._with_whole_sections(match, [h.chunk for h in chunks.values()])):
-            lists, covered = (
-                [],
-                [],
-            )  # lists quoted whole; and those, with an authority's, whose items are not quoted alone
+            lists: list[ListSpan] = []  # quoted whole
+            covered: list[ListSpan] = []  # those and an authority's: their items are not quoted alone
             for found in lists_in(chunk.text):
                 lead_in = chunk.text[slice(*found.lead_in)]
                 if addresses_authority(self._normalize(lead_in)):
@@ -290,13 +289,14 @@ class Drafter:
                 candidates.append(_Candidate(lead, tuple(self._span(match, chunk, rank, i) for i in found.items)))
             for span in units_of(chunk.text):
                 quote = chunk.text[slice(*span)]
+                normalized = self._normalize(quote)
                 if (
                     any(found.lead_in[0] <= span[0] < found.items[-1][1] for found in covered)
-                    or addresses_authority(self._normalize(quote))
+                    or addresses_authority(normalized)
                     or is_bare_heading(quote)
                     or len(clause_text(quote)) < _MIN_CLAUSE_CHARS
-                    or _TRANSITION.search(self._normalize(quote).strip())
-                    or is_document_field(self._normalize(quote))
+                    or _TRANSITION.search(normalized.strip())
+                    or is_document_field(normalized)
                     or not match.relevant(quote, chunk)
                 ):
                     continue
@@ -314,8 +314,9 @@ class Drafter:
         seen = {c.chunk_id for c in retrieved}
         extra: list[Chunk] = []
         for path, doc_id in sections.items():
-            under = chunks_under(self.assistant.index.get(self.assistant.document(doc_id).chunk_ids), path)
-            extra += [c for c in self.assistant.index.get(sorted(under)) if c.chunk_id not in seen][:_SECTION_CHUNKS]
+            chunks = sorted(match.chunks_of(doc_id), key=lambda c: c.chunk_id)
+            under = chunks_under(chunks, path)
+            extra += [c for c in chunks if c.chunk_id in under and c.chunk_id not in seen][:_SECTION_CHUNKS]
             seen |= under
         return retrieved + sorted(extra, key=lambda c: (c.doc_id, c.start))
 
@@ -353,18 +354,18 @@ class Drafter:
         sentences = [c.head for c in ordered if not c.items] if rules else []
         conflicts: dict[str, tuple[str, list[ScoredSentence]]] = {}
         by_term: dict[str, list[ScoredSentence]] = {}
+        by_kind: dict[str, list[tuple[ScoredSentence, frozenset[str]]]] = {}
         for sentence in sentences:
             if term := defined_term(sentence.normalized):
                 by_term.setdefault(term, []).append(sentence)
+            elif limits := _durations(sentence):
+                by_kind.setdefault(limits[0], []).append((sentence, limits[1]))
         for term, members in by_term.items():
             if len(members) > 1:
-                conflicts |= {f"def:{term}": (f"【待评审】“{term}”的定义，来源表述不一致，请选定其一：", members)}
-        by_kind: dict[str, list[ScoredSentence]] = {}
-        for sentence in sentences:
-            if (limits := _durations(sentence)) and not defined_term(sentence.normalized):
-                by_kind.setdefault(limits[0], []).append(sentence)
-        for kind, members in by_kind.items():
-            if len({_durations(m)[1] for m in members}) > 1 and len({m.chunk.doc_id for m in members}) > 1:
+                conflicts[f"def:{term}"] = (f"【待评审】“{term}”的定义，来源表述不一致，请选定其一：", members)
+        for kind, limited in by_kind.items():
+            if len({values for _, values in limited}) > 1 and len({m.chunk.doc_id for m, _ in limited}) > 1:
+                members = [m for m, _ in limited]
                 conflicts[f"time:{kind}"] = (f"【待评审】关于{kind}时限，来源规定不一致，请选定其一：", members)
         conflict_of = {id(m): key for key, (_, members) in conflicts.items() for m in members}
         clauses: list[Clause] = []

@@ -33,6 +33,7 @@ from rag.models import Citation
 from rag.normalize import normalize, strip_annotations
 from rag.sentences import split_sentences
 from rag.service import Assistant
+from rag.topics import within
 
 SECTION_NAMES = frozenset(s.value for s in DraftSection)
 SPLITS = ("dev", "test")  # a topic's split; "all" is both together
@@ -99,11 +100,6 @@ def sentences_of(quote: str) -> list[str]:
     """The sentences a cited span consists of: a drafter may quote a whole article where labels name its
     sentences one by one."""
     return [quote[start:end] for start, end in split_sentences(quote)]
-
-
-def within(section: str, prefix: str) -> bool:
-    """Whether a section path lies at or below `prefix` (whole headings: "一、服务" is not under "一、服")."""
-    return section == prefix or section.startswith(prefix + " > ")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from rag.retrieve import HybridRetriever
 from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
 from rag.tokenize import shared_tokenizer
-from rag.topics import SEPARATOR, DocumentTopics, build_topics, chunks_under
+from rag.topics import DocumentTopics, build_topics, chunks_under, within
 
 if TYPE_CHECKING:
     from rag.embed import QueryEncoder
@@ -257,5 +257,5 @@ class Assistant:
     def section(self, path: str) -> frozenset[str]:
         """The chunk ids of a readable section; only documents whose title begins the path are looked at."""
         path = path.strip()
-        records = [r for r in self.documents() if path == r.title or path.startswith(r.title + SEPARATOR)]
+        records = [r for r in self.documents() if within(path, r.title)]
         return chunks_under((c for r in records for c in self.index.get(r.chunk_ids)), path)

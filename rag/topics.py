@@ -95,13 +95,16 @@ def suggested_question(label: str, parent: str | None = None) -> str | None:
     return f"{name}？" if _INTERROGATIVE.search(name) else f"{name}是怎么规定的？"
 
 
+def within(section_path: str, path: str) -> bool:
+    """Whether a section path lies at or below `path`, by whole headings ("一、服务" is not under "一、服")."""
+    return section_path == path or section_path.startswith(path + SEPARATOR)
+
+
 def chunks_under(chunks: Iterable[Chunk], path: str) -> frozenset[str]:
     """The ids of the chunks in section `path` and the sections below it (a document's title alone: the whole
     document); an unknown path (or one outside `chunks`) is an error."""
     path = path.strip()
-    found = frozenset(
-        c.chunk_id for c in chunks if c.section_path == path or c.section_path.startswith(path + SEPARATOR)
-    )
+    found = frozenset(c.chunk_id for c in chunks if within(c.section_path, path))
     if not found:
         raise UnknownSectionError(path)
     return found
