@@ -11,6 +11,7 @@ wrongly declined everyday question costs an employee more than a cautious answer
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -102,6 +103,20 @@ def fit_monotone_logistic(
     return result.x[:-1], float(result.x[-1])
 
 
+def margin_threshold(answerable: np.ndarray, max_false_refusals: float) -> float:
+    """The threshold that declines at most that share of the answerable dev questions, halfway between
+    the last one it declines and the first it accepts: a threshold on a dev point itself is the most
+    fragile choice, one that questions a hair below that point all fall under. Rounded down, so that
+    no accepted dev point ends up below it."""
+    if not len(answerable):
+        return 0.5
+    ordered = np.sort(answerable)
+    allowed = int(np.floor(max_false_refusals * len(ordered)))
+    accepted = ordered[allowed]
+    threshold = (ordered[allowed - 1] + accepted) / 2 if allowed else accepted
+    return math.floor(threshold * 1e6) / 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "rag" / "resources" / "coverage_model.json")
@@ -122,9 +137,7 @@ def main() -> None:
     weights, intercept = fit_monotone_logistic(standardised, truth, [DIRECTIONS[name] for name in FEATURES])
     probabilities = 1.0 / (1.0 + np.exp(-(standardised @ weights + intercept)))
 
-    answerable = probabilities[truth == 1]
-    allowed = int(np.floor(args.max_false_refusals * len(answerable)))
-    threshold = float(np.sort(answerable)[allowed]) if len(answerable) else 0.5
+    threshold = margin_threshold(probabilities[truth == 1], args.max_false_refusals)
     declined = probabilities < threshold
     report = {
         "dev_questions": len(truth),
@@ -138,7 +151,7 @@ def main() -> None:
         "means": dict(zip(FEATURES, scaler.mean_.round(6).tolist(), strict=True)),
         "scales": dict(zip(FEATURES, scaler.scale_.round(6).tolist(), strict=True)),
         "intercept": round(intercept, 6),
-        "threshold": round(threshold, 6),
+        "threshold": threshold,
         "embedder": embedder_name(Settings(_env_file=None)),
         "fitted_on": [str(q.relative_to(ROOT)) + " (split=dev)" for q, _ in DEV_SETS if q.exists()],
         "dev_report": report,

@@ -82,11 +82,11 @@ class Settings(BaseSettings):
     retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
     top_k: int = Field(6, ge=1, le=50)
     candidates: int = Field(20, ge=1, le=200, description="Hits each retriever contributes before fusion.")
-    rank_weight: float = Field(
-        1.0, ge=0, description="How much the fused rank counts against sentence evidence when reranking."
-    )
     bm25_weight: float = Field(
-        0.25, ge=0, description="BM25 relative scores' weight against dense's (1.0) in fusion; eval/fit_fusion.py."
+        0.25,
+        ge=0,
+        description="BM25 relative scores' weight against dense's (1.0) in fusion, which picks the candidates "
+        "the reranker orders.",
     )
 
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     )
     draft_min_clauses: int = Field(
         5, ge=1, description="A draft with fewer clauses the documents support says plainly that it is thin."
+    )
+    ranker_model: Path | None = Field(
+        None, description="Fitted reranker (eval/fit_ranker.py output); empty uses the bundled one."
     )
     coverage_model: Path | None = Field(
         None, description="Fitted 'covered' model (eval/fit_coverage.py output); empty uses the bundled one."

@@ -8,13 +8,12 @@ the question asks for) and combines them with a logistic model fitted on dev que
 its own labelled questions and point `RAG_COVERAGE_MODEL` at the result.
 """
 
-import json
 import math
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from rag.evidence import ScoredSentence
+from rag.fitted import read_fitted
 from rag.models import RetrievedChunk
 from rag.normalize import normalize
 from rag.query import QueryAnalysis
@@ -62,11 +61,7 @@ class CoverageModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> "CoverageModel":
-        raw = json.loads(
-            path.read_text(encoding="utf-8")
-            if path is not None
-            else (files("rag") / "resources" / "coverage_model.json").read_text(encoding="utf-8")
-        )
+        raw = read_fitted(path, "coverage_model.json")
         return cls(
             raw["weights"], raw["means"], raw["scales"], raw["intercept"], raw["threshold"], raw.get("embedder", "")
         )

@@ -1,11 +1,11 @@
 """Sentence evidence: how well each sentence of the retrieved chunks answers the question.
 
-Shared by the reranker (a chunk is as good as its best sentence) and the extractive answerer
+Shared by the reranker (a chunk's best sentence is one of its signals) and the extractive answerer
 (which quotes the best sentences).
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.models import Chunk, RetrievedChunk
@@ -104,26 +104,3 @@ class SentenceScorer:
                     )
                 )
         return sorted(scored, key=lambda s: s.score, reverse=True)
-
-
-class EvidenceReranker:
-    """Pipeline stage: reorder fused candidates by their best sentence's evidence.
-
-    Rank fusion knows which chunks are about the topic; the best sentence knows which one answers
-    the question asked (the enumeration for "包括哪些", the duration for "多久").
-    """
-
-    def __init__(self, scorer: SentenceScorer, fused_weight: float = 0.5) -> None:
-        self.scorer = scorer
-        self.fused_weight = fused_weight
-
-    def run(self, query: QueryAnalysis, retrieved: list[RetrievedChunk]) -> list[RetrievedChunk]:
-        best: dict[str, float] = {}
-        for sentence in self.scorer.run(query, retrieved):
-            best.setdefault(sentence.chunk.chunk_id, sentence.score)
-
-        rescored = [
-            replace(hit, score=round(self.fused_weight / (1.0 + 0.1 * rank) + best.get(hit.chunk.chunk_id, 0.0), 6))
-            for rank, hit in enumerate(retrieved)
-        ]
-        return sorted(rescored, key=lambda hit: hit.score, reverse=True)

@@ -1,6 +1,6 @@
 """The query pipeline, assembled once and shared by the CLI and the API.
 
-question → validate → resolve a follow-up → analyse → retrieve (dense + BM25, fused) → rerank by evidence
+question → validate → resolve a follow-up → analyse → retrieve (dense + BM25, fused) → rerank (fitted model)
 → judge coverage → answer (extractive or LLM), or decline.
 
 `Engine` holds what every caller shares (index, models, stages); `Assistant` is one caller's view
@@ -19,11 +19,12 @@ from rag.answer import ExtractiveAnswerer, refusal
 from rag.config import AnswerMode, RetrievalMode, Settings
 from rag.coverage import CoverageDecision, CoverageJudge, CoverageModel
 from rag.errors import DocumentNotFoundError, InvalidQuestionError, PermissionDeniedError
-from rag.evidence import EvidenceReranker, SentenceScorer
+from rag.evidence import SentenceScorer
 from rag.followup import FollowUpResolver
 from rag.index import ChunkIndex
 from rag.models import Answer, DocumentRecord, RetrievedChunk
 from rag.query import QueryAnalysis, QueryAnalyzer
+from rag.rerank import RankerModel, Reranker
 from rag.retrieve import HybridRetriever
 from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
@@ -122,8 +123,8 @@ class Engine:
         return SentenceScorer(self.tokenizer, self.settings.normalize)
 
     @cached_property
-    def reranker(self) -> EvidenceReranker:
-        return EvidenceReranker(self.scorer, self.settings.rank_weight)
+    def reranker(self) -> Reranker:
+        return Reranker(RankerModel.load(self.settings.ranker_model))
 
     @cached_property
     def extractive(self) -> ExtractiveAnswerer:
@@ -197,7 +198,8 @@ class Assistant:
         candidates = self.engine.retriever.run(
             analysis, top_k=self.settings.candidates, readable=self.readable, within=within
         )
-        return self.engine.reranker.run(analysis, candidates)[: top_k or self.settings.top_k]
+        sentences = self.scorer.run(analysis, candidates)
+        return self.engine.reranker.run(candidates, sentences)[: top_k or self.settings.top_k]
 
     def search(self, query: str, top_k: int | None = None) -> list[RetrievedChunk]:
         return self.retrieve(self.analyze(query), top_k)
