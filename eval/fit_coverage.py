@@ -38,12 +38,17 @@ DEV_SETS = (
 )
 
 
-def dev_features(questions: Path, corpus: Path, work_dir: Path) -> tuple[list[list[float]], list[int]]:
-    items = load_eval_set(questions, split="dev")
+def dev_assistant(corpus: Path, work_dir: Path) -> Assistant:
+    """The default configuration over a dev corpus, its index under `work_dir` brought up to date."""
     config = CONFIGS[DEFAULT_CONFIG]
     evaluator = Evaluator([corpus], work_dir, progress=lambda m: print(m, file=sys.stderr))
     evaluator.build(config)
-    assistant = Assistant(evaluator._settings(config))
+    return Assistant(evaluator._settings(config))
+
+
+def dev_features(questions: Path, corpus: Path, work_dir: Path) -> tuple[list[list[float]], list[int]]:
+    items = load_eval_set(questions, split="dev")
+    assistant = dev_assistant(corpus, work_dir)
     texts = {d: normalize(assistant.index.text_of(r)) for d, r in assistant.index.manifest.documents.items()}
     rows, labels = [], []
     for item in items:

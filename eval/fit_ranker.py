@@ -24,11 +24,10 @@ from sklearn.preprocessing import StandardScaler
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from eval.fit_coverage import DEV_SETS  # noqa: E402
-from rag.evaluation import CONFIGS, DEFAULT_CONFIG, Evaluator, load_eval_set, retrieval_scores  # noqa: E402
+from eval.fit_coverage import DEV_SETS, dev_assistant  # noqa: E402
+from rag.evaluation import load_eval_set, retrieval_scores  # noqa: E402
 from rag.models import Chunk  # noqa: E402
 from rag.rerank import FEATURES, rank_features  # noqa: E402
-from rag.service import Assistant  # noqa: E402
 
 # sklearn's C, each question's pairs together weighing 1: chosen on the left-out dev sets, where 100 gave
 # the same MRR@10 (.839 / .894 / .657) and 1, which shrinks the weights towards zero, lower (.804 / .893 / .655).
@@ -43,14 +42,11 @@ class Question:
 
 
 def dev_questions(questions: Path, corpus: Path, work_dir: Path) -> list[Question]:
-    config = CONFIGS[DEFAULT_CONFIG]
-    evaluator = Evaluator([corpus], work_dir, progress=lambda m: print(m, file=sys.stderr))
-    evaluator.build(config)
-    assistant = Assistant(evaluator._settings(config))
+    assistant = dev_assistant(corpus, work_dir)
     chunks = list(assistant.index.chunks.values())
     found = []
     for item in load_eval_set(questions, split="dev"):
-        relevant = {c.chunk_id for c in chunks if any(label.matches(c) for label in item.relevant)}
+        relevant = {c.chunk_id for c in item.relevant_chunks(chunks)}
         if not item.answerable or not relevant:
             continue
         analysis = assistant.analyze(item.question)

@@ -13,7 +13,7 @@ import math
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,6 +65,10 @@ class EvalItem:
     @property
     def answerable(self) -> bool:
         return self.refusal is None
+
+    def relevant_chunks(self, chunks: Iterable[Chunk]) -> list[Chunk]:
+        """The chunks that hold one of its labels."""
+        return [c for c in chunks if any(label.matches(c) for label in self.relevant)]
 
 
 def load_eval_set(path: Path, split: str | None = None, sample: int | None = None) -> list[EvalItem]:
@@ -287,7 +291,7 @@ class Evaluator:
         assistant = Assistant(self._settings(config))
         chunks = list(assistant.index.chunks.values())
         documents = {doc_id: assistant.index.text_of(r) for doc_id, r in assistant.index.manifest.documents.items()}
-        relevant = {item.id: [c for c in chunks if any(label.matches(c) for label in item.relevant)] for item in items}
+        relevant = {item.id: item.relevant_chunks(chunks) for item in items}
         unmatched = [
             f"{item.id}: {label.doc}/{label.quote}"
             for item in items

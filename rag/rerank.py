@@ -8,23 +8,24 @@ question), and ships them as `rag/resources/ranker_model.json`. A company can re
 labelled questions and point `RAG_RANKER_MODEL` at the result.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.evidence import ScoredSentence
 from rag.fitted import read_fitted
 from rag.models import RetrievedChunk
+from rag.retrieve import share
 
 FEATURES = ("dense_share", "bm25_share", "fused_reciprocal_rank", "evidence_score", "evidence_coverage")
 
 
-def _share(value: float | None, values: list[float]) -> float:
-    """Where `value` lies between the weakest and strongest of one retriever's candidates (0 when it
-    did not return this chunk): a scale that means the same for any question and corpus."""
-    if value is None:
-        return 0.0
-    high, low = max(values), min(values)
-    return (value - low) / (high - low) if high > low else 1.0
+def _share_of(scores: list[float | None]) -> Callable[[float | None], float]:
+    """Where a score lies between the weakest and strongest of one retriever's candidates (0 when it did
+    not return the chunk): a scale that means the same for any question and corpus."""
+    given = [s for s in scores if s is not None]
+    low, high = (min(given), max(given)) if given else (0.0, 0.0)
+    return lambda score: 0.0 if score is None else share(score, low, high)
 
 
 def rank_features(retrieved: list[RetrievedChunk], sentences: list[ScoredSentence]) -> list[dict[str, float]]:
@@ -32,15 +33,15 @@ def rank_features(retrieved: list[RetrievedChunk], sentences: list[ScoredSentenc
     best: dict[str, ScoredSentence] = {}
     for sentence in sentences:  # best first
         best.setdefault(sentence.chunk.chunk_id, sentence)
-    dense = [h.dense_score for h in retrieved if h.dense_score is not None]
-    bm25 = [h.bm25_score for h in retrieved if h.bm25_score is not None]
+    dense = _share_of([h.dense_score for h in retrieved])
+    bm25 = _share_of([h.bm25_score for h in retrieved])
     rows = []
     for rank, hit in enumerate(retrieved):
         evidence = best.get(hit.chunk.chunk_id)
         rows.append(
             {
-                "dense_share": _share(hit.dense_score, dense),
-                "bm25_share": _share(hit.bm25_score, bm25),
+                "dense_share": dense(hit.dense_score),
+                "bm25_share": bm25(hit.bm25_score),
                 "fused_reciprocal_rank": 1.0 / (1.0 + rank),
                 "evidence_score": evidence.score if evidence is not None else 0.0,
                 "evidence_coverage": evidence.coverage if evidence is not None else 0.0,

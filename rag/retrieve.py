@@ -28,6 +28,12 @@ class Ranked:
     score: float
 
 
+def share(value: float, low: float, high: float) -> float:
+    """Where `value` lies between one retriever's weakest (`low`) and strongest (`high`) hit; all of it
+    when they are equal."""
+    return (value - low) / (high - low) if high > low else 1.0
+
+
 def relative_score_fusion(rankings: list[list[Ranked]], weights: list[float]) -> list[tuple[str, float]]:
     """Σ w · (score − min) / (max − min) over the rankings a chunk appears in; ties keep first-seen order.
 
@@ -40,10 +46,9 @@ def relative_score_fusion(rankings: list[list[Ranked]], weights: list[float]) ->
     for ranking, weight in zip(rankings, weights, strict=True):
         if not ranking:
             continue
-        high, low = max(r.score for r in ranking), min(r.score for r in ranking)
+        low, high = min(r.score for r in ranking), max(r.score for r in ranking)
         for item in ranking:
-            share = (item.score - low) / (high - low) if high > low else 1.0
-            fused[item.chunk_id] = fused.get(item.chunk_id, 0.0) + weight * share
+            fused[item.chunk_id] = fused.get(item.chunk_id, 0.0) + weight * share(item.score, low, high)
     return sorted(fused.items(), key=lambda pair: pair[1], reverse=True)
 
 
