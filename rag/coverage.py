@@ -2,10 +2,11 @@
 
 Its own stage, between retrieval and the answerer. It turns what the other stages know into a few
 generic signals (dense similarity and margin, BM25 strength, how much of the question's weighted
-terms the best sentence and the top passages hold, specific nouns none of them mentions, a count
-the question asks for) and combines them with a logistic model fitted on dev questions only
-(`eval/fit_coverage.py`), shipped as `rag/resources/coverage_model.json`. A company can refit it on
-its own labelled questions and point `RAG_COVERAGE_MODEL` at the result.
+terms the best sentence and the top passages hold, specific nouns none of them mentions, a place
+or organisation no document mentions, a count the question asks for) and combines them with a
+logistic model fitted on dev questions only (`eval/fit_coverage.py`), shipped as
+`rag/resources/coverage_model.json`. A company can refit it on its own labelled questions and point
+`RAG_COVERAGE_MODEL` at the result.
 """
 
 import math
@@ -34,6 +35,7 @@ DIRECTIONS = {
     "missing_subject": -1,
     "missing_name": -1,
     "missing_term": -1,
+    "missing_place": -1,
     "noun_coverage": 1,
     "asked_count_missing": -1,
     "no_terms": -1,
@@ -113,6 +115,9 @@ def coverage_features(
         # The heaviest question word the top passages lack, and how much of the named things they hold.
         "missing_term": max(unmatched, default=0.0),
         "noun_coverage": noun_found / noun_weight if noun_weight else 1.0,
+        # A place or organisation the question is about that no document mentions (深圳的公积金比例
+        # over national rules): the documents cannot state its particular facts.
+        "missing_place": float(any(t.place and t.absent for t in query.terms)),
         "asked_count_missing": float(not query.states_asked_count(evidence)),
         "no_terms": float(not query.terms),
     }

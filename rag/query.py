@@ -25,6 +25,13 @@ _NOUN_FLAGS = ("n", "eng", "j")  # jieba's nouns (n, nr, ns…), Latin words, ab
 # A name (person, place, organisation, product, code like VPN or 95M) is a thing a passage either
 # mentions or does not; a common noun (宠物, 妻子) is often a lay word for the corpus's own (动物, 配偶).
 _NAME_FLAGS = ("nr", "ns", "nt", "nz", "eng")
+# A place or organisation (jieba's ns, nt; its nr also tags common words such as 顾客, 宝宝) that the
+# question is about: its opening words or the owner of what it asks (北京今年的最低工资, 深圳的公积金),
+# not where its action happens (在北京工作, 去上海出差). jieba tags some common words ns as well (东西,
+# 城市), which in any other position (买东西金额) are left alone.
+_PLACE_FLAGS = ("ns", "nt")
+_LOCATIVE = re.compile(r"(?:在|去|到|来|从|回|赴|于|往)$")
+_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]")
 # A verb or adverb the corpus lacks (附带, 快要, 保留) is phrasing more often than topic; capped so
 # that it cannot outweigh the topic words the passage does share.
 _ABSENT_NON_NOUN_WEIGHT = 3.0
@@ -40,6 +47,7 @@ class QueryTerm:
     noun: bool = False  # names a thing (年假, 公积金): the subject a passage must mention
     named: bool = False  # a proper name or code, or a word general Chinese lacks: no paraphrase of it exists
     absent: bool = False  # no indexed chunk contains it
+    place: bool = False  # a place or organisation the question is about, not where it happens
 
     def occurs(self, text: str, tokens: frozenset[str]) -> bool:
         if self.loose:
@@ -80,6 +88,16 @@ class QueryAnalysis:
         if total == 0:
             return 0.0
         return sum(t.weight for t in self.terms if t.occurs(text, tokens)) / total
+
+
+def _asked_about(normalized: str, word: str) -> bool:
+    """Whether the question's first mention of `word` opens it or owns what follows (X的), and is not
+    the place its action happens in."""
+    position = normalized.find(word)
+    if position < 0:
+        return False
+    before, after = normalized[:position], normalized[position + len(word) :]
+    return not _LOCATIVE.search(before) and (not _WORDLIKE.search(before) or after.startswith("的"))
 
 
 @cache
@@ -153,7 +171,8 @@ class QueryAnalyzer:
             weight = self._weight(word)
             if absent and not noun:
                 weight = min(weight, _ABSENT_NON_NOUN_WEIGHT)
-            terms.append(QueryTerm(forms, weight, loose=loose, noun=noun, named=named, absent=absent))
+            place = flag.startswith(_PLACE_FLAGS) and _asked_about(normalized, word)
+            terms.append(QueryTerm(forms, weight, loose=loose, noun=noun, named=named, absent=absent, place=place))
         bm25_tokens = self.tokenizer.tokens(expansion.residual) + [
             t for group in expansion.groups for member in sorted(group) for t in self.tokenizer.tokens(member)
         ]
