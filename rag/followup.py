@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.normalize import normalize
-from rag.tokenize import Tokenizer
+from rag.tokenize import WORD_CHAR, Tokenizer
 
 # Words that mark continuing a conversation; a conjunction (flag c: 如果, 要是, 另外) marks it as well.
 _CONNECTIVES = frozenset({"那", "那么", "还有", "至于", "换成"})
@@ -29,7 +29,6 @@ _FOCUS = re.compile(
     r"什么|哪|怎|如何|多少|多久|多长|多大|多高|多远|几|谁|为何|是否|能否|可否|吗|([\u3400-\u9fff])[不没]\1"
 )
 _TRAILING = frozenset({"呢", "啊", "呀", "吧", "的"})  # closing particles outside a follow-up's noun phrase
-_WORD = re.compile(r"[\w\u3400-\u9fff]")
 _NOMINAL = ("n", "eng", "j", "vn")  # nouns, names, abbreviations, verbs used as nouns (管理, 交付)
 _SUBJECT = ("n", "eng", "j")  # a noun that can be what a question is about; a time word (t) is not
 # Words that end a phrase: particles (的), conjunctions, prepositions, pronouns; a topic also ends at a verb or adverb.
@@ -47,7 +46,7 @@ class _Word:
 
     @property
     def is_word(self) -> bool:
-        return bool(_WORD.search(self.text))
+        return bool(WORD_CHAR.search(self.text))
 
 
 class FollowUpResolver:

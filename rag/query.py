@@ -8,7 +8,7 @@ from functools import cache
 from rag.normalize import normalize
 from rag.spelling import HomophoneCorrector
 from rag.synonyms import Synonyms
-from rag.tokenize import Tokenizer
+from rag.tokenize import WORD_CHAR, Tokenizer
 
 _QUANTITY = re.compile(r"多久|多长|多快|多少|几[天小分个周月年次]|时限|时效|how long|how many|how much|how soon|within")
 _LIST = re.compile(r"哪些|什么内容|包括什么|包含什么|有什么|列举|几个方面|what are|which|list")
@@ -31,7 +31,6 @@ _NAME_FLAGS = ("nr", "ns", "nt", "nz", "eng")
 # 城市), which in any other position (买东西金额) are left alone.
 _PLACE_FLAGS = ("ns", "nt")
 _LOCATIVE = re.compile(r"(?:在|去|到|来|从|回|赴|于|往)$")
-_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]")
 # A verb or adverb the corpus lacks (附带, 快要, 保留) is phrasing more often than topic; capped so
 # that it cannot outweigh the topic words the passage does share.
 _ABSENT_NON_NOUN_WEIGHT = 3.0
@@ -97,7 +96,7 @@ def _asked_about(normalized: str, word: str) -> bool:
     if position < 0:
         return False
     before, after = normalized[:position], normalized[position + len(word) :]
-    return not _LOCATIVE.search(before) and (not _WORDLIKE.search(before) or after.startswith("的"))
+    return not _LOCATIVE.search(before) and (not WORD_CHAR.search(before) or after.startswith("的"))
 
 
 @cache

@@ -18,7 +18,7 @@ from jieba.posseg import POSTokenizer
 jieba.setLogLevel(logging.WARNING)
 
 _RESOURCES = files("rag") / "resources"
-_WORD = re.compile(r"[\w\u3400-\u9fff]")
+WORD_CHAR = re.compile(r"[\w\u3400-\u9fff]")  # a letter, digit or CJK character: text, not punctuation
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 _MIN_NAME_RUN = 3  # two stray characters are as often a typo (年价) as a name
 MATCH_CACHE_TEXTS = 8192  # sentences and passages whose match tokens a tokenizer keeps
@@ -52,7 +52,7 @@ class Tokenizer:
     def words(self, normalized: str, new_words: bool = True) -> list[str]:
         """Plain segmentation, punctuation dropped; used to size chunks. Without `new_words`,
         jieba's HMM does not join unknown characters into words, so a typo shows as stray characters."""
-        return [w for w in self._jieba.lcut(normalized, HMM=new_words) if _WORD.search(w)]
+        return [w for w in self._jieba.lcut(normalized, HMM=new_words) if WORD_CHAR.search(w)]
 
     @cached_property
     def _tagger(self) -> POSTokenizer:
@@ -70,7 +70,7 @@ class Tokenizer:
         return [
             (pair.word, pair.flag)
             for pair in self._tagger.lcut(normalized)
-            if _WORD.search(pair.word) and pair.word not in self.stopwords and not pair.word.isspace()
+            if WORD_CHAR.search(pair.word) and pair.word not in self.stopwords and not pair.word.isspace()
         ]
 
     def tagged(self, normalized: str) -> list[tuple[str, str]]:
