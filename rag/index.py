@@ -198,11 +198,15 @@ class ChunkIndex:
     def collection(self) -> chromadb.Collection:
         if self._collection is None or self._collection.name != self.collection_name:
             try:
-                self._collection = chroma_client(self.settings).get_or_create_collection(
+                breadth = self.settings.dense_search_breadth
+                collection = chroma_client(self.settings).get_or_create_collection(
                     self.collection_name,
                     embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
+                    configuration={"hnsw": {"space": "cosine", "ef_search": breadth}},
                 )
+                if (collection.configuration_json.get("hnsw") or {}).get("ef_search") != breadth:
+                    collection.modify(configuration={"hnsw": {"ef_search": breadth}})  # an index built before
+                self._collection = collection
             except Exception as error:  # chromadb raises many types for a broken store or server
                 raise IndexCorruptError(
                     self.settings.chroma_url or self.data_dir / CHROMA_DIR, f"Chroma: {error}"
