@@ -399,9 +399,9 @@ def _fmt(value: float | None) -> str:
 NOT_BELOW = "not_below"  # thresholds key: configs the default must match or beat on the listed metrics
 # How many questions' worth the default may trail a rival by before `not_below` fails. Two runs of the same
 # code on two machines can differ by a near-tie between two chunks (CI's STARD dense run once found one
-# question more than this machine's: Chroma's approximate graph search, built differently on each machine,
-# until the search was made exact; see `dense_search_breadth`). One question absorbs such a flip and nothing
-# more: a fused retriever that really loses to its part loses on several questions.
+# question more than this machine's, most likely from Chroma's approximate graph search, built differently on
+# each machine, before the search was made exact; see `dense_search_breadth`). One question absorbs such a
+# flip and nothing more: a fused retriever that really loses to its part loses on several questions.
 NOT_BELOW_SLACK_QUESTIONS = 1
 
 
