@@ -74,12 +74,14 @@ def _section_name(citation: Citation) -> str:
 class ExtractiveAnswerer:
     """Pipeline stage: (question analysis, scored sentences of a covered question) → cited Answer.
 
-    Whether to answer at all is decided before, by `rag.coverage.CoverageJudge`. A sentence is kept
-    only when it holds at least `min_sentence_coverage` of the question's weighted terms (an absolute
-    bar: a padding sentence about another topic fails it however well its passage ranked) and scores
-    near the best one. A lead-in that introduces a list ("…包括：") brings its items, in order. When
-    the best sentence is a table row, the question asks about that row: the table's other rows (which
-    repeat its column names, so they match nearly as well) stay only if they score almost as well.
+    Whether to answer at all is decided before, by `rag.coverage.CoverageJudge`. The answer leads
+    with the best sentence of the top-ranked passage and keeps that passage's sentences scoring near
+    it. A sentence of another passage is kept only when it holds at least `min_sentence_coverage` of
+    the question's weighted terms (an absolute bar: a padding sentence about another topic fails it)
+    and scores almost as well as the best sentence overall. A lead-in that introduces a list
+    ("…包括：") brings its items, in order. When the best sentence is a table row, the question asks
+    about that row: the table's other rows (which repeat its column names, so they match nearly as
+    well) stay only if they score almost as well.
     """
 
     def __init__(
@@ -95,19 +97,33 @@ class ExtractiveAnswerer:
         self.other_passage_floor = other_passage_floor
 
     def select(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
-        """The best sentence, then those of its own passage that clear the bars, then those of other
-        passages only when they score almost as well: an answer usually lives in one passage."""
+        """The best sentence of the top-ranked passage, then its passage's sentences near it, then other
+        passages' sentences only when they score almost as well as the best overall and cover the question.
+
+        An answer usually lives in one passage, and the ranker (which sees title, section and both
+        retrievers) knows better than the sentence score which passage that is: leading with the most
+        lexical sentence from any passage let a padding sentence that repeats the question's words win.
+        """
         if not scored:
             return []
-        best = scored[0]
+        top_rank = min(sentence.rank for sentence in scored)
+        best = next(sentence for sentence in scored if sentence.rank == top_rank)
         row_asked = is_table_row(best.quote)
         chosen: list[ScoredSentence] = [best]
-        for sentence in scored[1:]:
+        for sentence in scored:
             if len(chosen) == self.max_sentences:
                 break
+            if sentence is best:
+                continue
             close = sentence.chunk.chunk_id == best.chunk.chunk_id and not (row_asked and is_table_row(sentence.quote))
-            floor = best.score * (self.relative_floor if close else self.other_passage_floor)
-            if sentence.score < floor or sentence.coverage < self.min_sentence_coverage:
+            if close:
+                admitted = sentence.score >= best.score * self.relative_floor
+            else:
+                admitted = (
+                    sentence.score >= scored[0].score * self.other_passage_floor
+                    and sentence.coverage >= self.min_sentence_coverage
+                )
+            if not admitted:
                 continue
             if any(jaccard(sentence.normalized, c.normalized) >= _DUPLICATE_JACCARD for c in chosen):
                 continue

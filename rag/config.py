@@ -99,7 +99,10 @@ class Settings(BaseSettings):
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
     answer_max_sentences: int = 6
     min_sentence_coverage: float = Field(
-        0.3, ge=0, le=1, description="Share of the question's weighted terms an answer sentence must hold."
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of the question's weighted terms a sentence of a passage other than the first must hold.",
     )
     draft_min_relevance: float = Field(
         0.6,
