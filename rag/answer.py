@@ -106,8 +106,7 @@ class ExtractiveAnswerer:
         """
         if not scored:
             return []
-        top_rank = min(sentence.rank for sentence in scored)
-        best = next(sentence for sentence in scored if sentence.rank == top_rank)
+        best = min(scored, key=lambda sentence: sentence.rank)  # the first, so the best, of the top passage
         row_asked = is_table_row(best.quote)
         chosen: list[ScoredSentence] = [best]
         for sentence in scored:
