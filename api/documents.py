@@ -99,6 +99,7 @@ def documents_router(
             failed=[FailedFile(file=f, reason=r) for f, r in report.failed],
             chunks_embedded=report.chunks_embedded,
             chunks_reused=report.chunks_reused,
+            lines_embedded=report.lines_embedded,
             documents=[DocumentOut.from_record(records[d]) for d in touched if d in records],
             took_ms=round(report.seconds * 1000, 2),
         )

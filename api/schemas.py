@@ -209,6 +209,7 @@ class IngestOut(BaseModel):
     failed: list[FailedFile] = Field(description="跳过的文件及原因；其余文件照常导入")
     chunks_embedded: int
     chunks_reused: int
+    lines_embedded: int = Field(description="段内各句另存的向量数（检索时按段落或其中最接近的一句计分）")
     documents: list[DocumentOut] = Field(description="本次新增、更新或未变的文档")
     took_ms: float
 

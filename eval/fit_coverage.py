@@ -86,12 +86,17 @@ def _without_answer(item: EvalItem, texts: dict[str, str]) -> frozenset[str] | N
 
 
 def fit_monotone_logistic(
-    features: np.ndarray, truth: np.ndarray, directions: list[int], c: float = 1.0
+    features: np.ndarray,
+    truth: np.ndarray,
+    directions: list[int],
+    c: float = 1.0,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
-    """L2-regularised, class-balanced logistic regression (sklearn's objective) whose i-th weight keeps
-    the sign `directions[i]` (or is 0): scikit-learn's LogisticRegression has no bounds, so the same
-    loss is minimised by L-BFGS-B with them. Returns the weights and the intercept."""
-    sample_weight = compute_sample_weight("balanced", truth)
+    """L2-regularised logistic regression (sklearn's objective; class-balanced unless `sample_weight` is
+    given) whose i-th weight keeps the sign `directions[i]` (or is 0): scikit-learn's LogisticRegression
+    has no bounds, so the same loss is minimised by L-BFGS-B with them. Returns the weights and the intercept."""
+    if sample_weight is None:
+        sample_weight = compute_sample_weight("balanced", truth)
     signed = np.where(truth == 1, 1.0, -1.0)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:

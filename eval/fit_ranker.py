@@ -4,7 +4,8 @@
 
 Pairwise logistic regression (a RankNet-style linear ranker): for every answerable dev question, each
 candidate labelled relevant against each unlabelled one, every question weighing the same, so the
-weights say how much each signal should count when one chunk must outrank another. Before the final
+weights say how much each signal should count when one chunk must outrank another; each weight is kept at or
+above 0 (more of any signal never makes a chunk worse), as in the coverage fit. Before the final
 fit on all dev sets it prints, for each dev set, MRR@10 and hit@5 when that set is left out of the fit:
 the figure that says whether the weights carry to a corpus they were not fitted on. Test splits and
 public sets are never read.
@@ -18,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from eval.fit_coverage import DEV_SETS, dev_assistant  # noqa: E402
+from eval.fit_coverage import DEV_SETS, dev_assistant, fit_monotone_logistic  # noqa: E402
 from rag.evaluation import load_eval_set, retrieval_scores  # noqa: E402
 from rag.models import Chunk  # noqa: E402
 from rag.rerank import FEATURES, rank_features  # noqa: E402
@@ -72,10 +72,15 @@ def fit(questions: list[Question], regularisation: float) -> np.ndarray:
         differences += pairs
         weights += [1.0 / len(pairs)] * len(pairs)
     x = np.array(differences)
-    both_ways = np.vstack([x, -x])
-    model = LogisticRegression(C=regularisation, fit_intercept=False, max_iter=5000)
-    model.fit(both_ways, np.r_[np.ones(len(x)), np.zeros(len(x))], sample_weight=np.r_[weights, weights])
-    return model.coef_[0] / scaler.scale_
+    both_ways = np.vstack([x, -x])  # symmetric, so the intercept comes out 0
+    coefficients, _ = fit_monotone_logistic(
+        both_ways,
+        np.r_[np.ones(len(x)), np.zeros(len(x))],
+        [1] * len(FEATURES),  # more of any signal never makes a chunk worse
+        c=regularisation,
+        sample_weight=np.r_[weights, weights],
+    )
+    return coefficients / scaler.scale_
 
 
 def scores(questions: list[Question], weights: np.ndarray) -> dict[str, float]:

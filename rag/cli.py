@@ -130,7 +130,8 @@ def ingest(
         report = Ingestor(_settings(), progress=on_progress).run(paths, rebuild=rebuild, options=options)
     console.print(
         f"新增 {len(report.added)}，更新 {len(report.updated)}，未变 {len(report.unchanged)}，"
-        f"失败 {len(report.failed)}；向量化 {report.chunks_embedded} 段，复用 {report.chunks_reused} 段；"
+        f"失败 {len(report.failed)}；向量化 {report.chunks_embedded} 段（另 {report.lines_embedded} 句），"
+        f"复用 {report.chunks_reused} 段；"
         f"用时 {report.seconds:.2f} 秒"
     )
     for doc_id, lost in report.lost_chars.items():

@@ -3,7 +3,8 @@
 Layout under `data_dir`:
 - `chroma/`: the embedded Chroma store (unless `RAG_CHROMA_URL` points at a server). Vectors carry
   the document id and its access groups, no text; they are reused whenever a chunk's id, hence its
-  content, is unchanged.
+  content, is unchanged. Beside each chunk's vector lie the vectors of its lines (`rag.lines`),
+  `<chunk id>#<n>`, whose metadata also names their chunk.
 - `chunks.sqlite`: each chunk's text, offsets, section path and jieba tokens, and each document's
   record, tagged with the generations that added and retired them (see `rag.chunkstore`); the only
   copy of chunk text.
@@ -41,6 +42,7 @@ from rag.chunkstore import ChunkStore, StaleGenerationError
 from rag.config import Settings
 from rag.errors import DiskFullReadError, IndexCorruptError, IndexUnwritableError, disk_nearly_full
 from rag.lexical import LexicalIndex, Scope
+from rag.lines import chunk_of
 from rag.manifest import PENDING_NAME, Manifest, load_manifest, save_manifest, write_atomic, writer_lock
 from rag.models import Chunk, DocumentRecord
 from rag.normalize import normalize
@@ -57,6 +59,7 @@ from rag.vectors import (
 TEXTS_DIR = "texts"
 OLD_SNAPSHOTS_DIR = "snapshots"  # the layout before the chunk store: removed by the rebuild that replaces it
 SCOPE_CACHE = 64  # readers' masks kept per loaded generation
+_ID_BATCH = 500  # ids per Chroma call: a rechunked index deletes or looks up tens of thousands
 
 CommitGuard = Callable[[], AbstractContextManager[object]]
 _T = TypeVar("_T")
@@ -313,7 +316,7 @@ class ChunkIndex:
         if self.settings.chroma_url or (self.data_dir / CHROMA_DIR).is_dir():
             committed = {cid for record in self.manifest.documents.values() for cid in record.chunk_ids}
             stored = self.collection.get(include=[])["ids"]
-            if orphans := [cid for cid in stored if cid not in committed]:
+            if orphans := [vid for vid in stored if chunk_of(vid) not in committed]:
                 self.collection.delete(ids=orphans)
             self._set_groups(self._pending_regroup())
             self._drop_collection(other_collection(self.settings, self.collection_name))
@@ -371,26 +374,42 @@ class ChunkIndex:
         except NotFoundError:
             pass
 
-    def existing_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
-        if not chunk_ids:
-            return {}
-        found = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
-        return {cid: list(vec) for cid, vec in zip(found["ids"], found["embeddings"], strict=True)}
+    def embedded(self, vector_ids: Sequence[str]) -> set[str]:
+        """Those of `vector_ids` (chunks' or lines') already stored, whose vectors a write reuses."""
+        found: set[str] = set()
+        for start in range(0, len(vector_ids), _ID_BATCH):
+            found.update(self.collection.get(ids=list(vector_ids[start : start + _ID_BATCH]), include=[])["ids"])
+        return found
+
+    def stored_chunks(self) -> set[str]:
+        """The chunks that have vectors in the collection, committed or not."""
+        return {chunk_of(vid) for vid in self.collection.get(include=[])["ids"]}
 
     def stage_vectors(
-        self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]], groups: Mapping[str, Sequence[str]]
+        self,
+        units: Sequence[tuple[str, Chunk]],
+        vectors: Sequence[Sequence[float]],
+        groups: Mapping[str, Sequence[str]],
     ) -> None:
         """Store vectors ahead of the commit; until then no committed chunk names them, so no query sees them.
 
-        `groups`: the access groups of each chunk's document, as the commit will record them.
+        `units`: each vector's id (a chunk's, or one of its lines') and its chunk. `groups`: the access
+        groups of each chunk's document, as the commit will record them.
         """
         if not (self.data_dir / PENDING_NAME).exists():
             self._mark_pending()
         self.collection.upsert(
-            ids=[c.chunk_id for c in chunks],
+            ids=[vector_id for vector_id, _ in units],
             embeddings=np.asarray(vectors, dtype=np.float32),
-            metadatas=[vector_metadata(c.doc_id, groups[c.doc_id]) for c in chunks],
+            metadatas=[vector_metadata(c.doc_id, groups[c.doc_id]) | {"chunk": c.chunk_id} for _, c in units],
         )
+
+    def _delete_vectors(self, chunk_ids: Sequence[str]) -> None:
+        """The vectors of these chunks and of their lines (an index built before line vectors has only the former)."""
+        for start in range(0, len(chunk_ids), _ID_BATCH):
+            batch = list(chunk_ids[start : start + _ID_BATCH])
+            self.collection.delete(ids=batch)
+            self.collection.delete(where={"chunk": {"$in": batch}})
 
     def commit(
         self,
@@ -431,7 +450,7 @@ class ChunkIndex:
         with guard():
             save_manifest(self.data_dir, manifest)
             if removed_ids:
-                self.collection.delete(ids=sorted(removed_ids))
+                self._delete_vectors(sorted(removed_ids))
             self._set_groups(regroup, manifest)
             if rebuilt and self._replacing != manifest.collection:
                 self._drop_collection(self._replacing)
@@ -447,13 +466,12 @@ class ChunkIndex:
     def _set_groups(self, regroup: Mapping[str, Sequence[str]], manifest: Manifest | None = None) -> None:
         """Give the vectors of regrouped documents their committed groups (`regroup`: the groups they left)."""
         records = (manifest or self.manifest).documents
-        ids, metadatas = [], []
         for doc_id, former in regroup.items():
             if (record := records.get(doc_id)) is not None:
-                ids.extend(record.chunk_ids)
-                metadatas.extend([vector_metadata(doc_id, record.groups, former)] * len(record.chunk_ids))
-        if ids:
-            self.collection.update(ids=ids, metadatas=metadatas)
+                ids = self.collection.get(where={"doc_id": doc_id}, include=[])["ids"]  # its chunks' and lines'
+                metadata = vector_metadata(doc_id, record.groups, former)
+                if ids:
+                    self.collection.update(ids=ids, metadatas=[metadata] * len(ids))
 
     def _prune(self, former: Manifest | None = None) -> None:
         """Remove texts the manifest no longer names. After a commit those are texts of `former`, the manifest it

@@ -51,6 +51,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path or name, reason)
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    lines_embedded: int = 0  # line vectors beside the chunks' (`rag.lines`)
     seconds: float = 0.0
     # Per re-chunked document: non-whitespace characters in chunks, in none, and the CJK characters
     # among those dropped that no reason explains away (see rag.chunk.Coverage); `rag ingest` lists these.
@@ -74,7 +75,8 @@ def index_signature(settings: Settings) -> str:
 # Bump when cleaning or chunking change what they make of the same text: every document is then
 # re-chunked at the next ingest (vectors are still reused for chunks whose text is unchanged).
 # 4: BM25 indexes each chunk with its document's title (`rag.index.lexical_text`).
-CHUNKING_VERSION = 4
+# 5: each chunk's lines are embedded beside it (`rag.lines`).
+CHUNKING_VERSION = 5
 
 
 def chunking_signature(settings: Settings) -> str:
@@ -91,6 +93,18 @@ def check_signature(manifest: Manifest, settings: Settings) -> None:
     signature = index_signature(settings)
     if manifest.documents and manifest.embedder != signature:
         raise EmbedderMismatchError(manifest.embedder, signature)
+
+
+def _vector_units(chunk: Chunk, settings: Settings) -> list[tuple[str, Chunk, str]]:
+    """What a chunk puts in the vector store: (vector id, chunk, text to embed) for it and each of its lines."""
+    from rag.index import match_text
+    from rag.lines import line_id, line_texts
+
+    normalized = settings.normalize
+    lines = line_texts(chunk, normalized) if settings.line_vectors else []
+    return [(chunk.chunk_id, chunk, match_text(chunk, normalized))] + [
+        (line_id(chunk.chunk_id, n), chunk, text) for n, text in enumerate(lines)
+    ]
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -243,7 +257,6 @@ class Ingestor:
         from rag.chunk import Chunker, coverage, dropped_spans
         from rag.clean import Cleaner
         from rag.embed import make_embedder
-        from rag.index import match_text
 
         index = self._open_index()
         with index.writing():
@@ -305,19 +318,21 @@ class Ingestor:
                 self.progress("chunk", number, len(documents))
             removed_ids -= set(new_ids)
 
-            stored = index.existing_vectors(new_ids).keys()  # none in a rebuild's fresh collection
-            report.chunks_reused = len(stored)
-            missing = [cid for cid in new_ids if cid not in stored]
+            units = [unit for cid in new_ids for unit in _vector_units(chunks[cid], self.settings)]
+            stored = index.embedded([vector_id for vector_id, _, _ in units])  # none in a rebuild's fresh collection
+            report.chunks_reused = sum(cid in stored for cid in new_ids)
+            missing = [unit for unit in units if unit[0] not in stored]
             if missing:
                 embedder = make_embedder(self.settings)
                 batch = self.settings.embed_batch_size
                 for offset in range(0, len(missing), batch):
-                    batch_chunks = [chunks[cid] for cid in missing[offset : offset + batch]]
-                    texts_to_embed = [match_text(c, self.settings.normalize) for c in batch_chunks]
-                    groups = {c.doc_id: records[c.doc_id].groups for c in batch_chunks}
-                    index.stage_vectors(batch_chunks, embedder.embed_passages(texts_to_embed), groups)
+                    part = missing[offset : offset + batch]
+                    groups = {c.doc_id: records[c.doc_id].groups for _, c, _ in part}
+                    vectors = embedder.embed_passages([text for _, _, text in part])
+                    index.stage_vectors([(vector_id, c) for vector_id, c, _ in part], vectors, groups)
                     self.progress("embed", min(offset + batch, len(missing)), len(missing))
-            report.chunks_embedded = len(missing)
+            report.chunks_embedded = len(new_ids) - report.chunks_reused
+            report.lines_embedded = len(missing) - report.chunks_embedded
 
             # Documents of the index that this batch did not re-chunk keep the old signature alive.
             batch = {d.doc_id for d in documents}

@@ -1,5 +1,7 @@
 """Retrieval: dense (Chroma) and jieba BM25, fused by their relative scores.
 
+Dense scores a chunk by its closest vector: its own, or one of its lines' (`rag.lines`).
+
 Both retrievers take the caller's readable documents: Chroma filters by the caller's groups (`where`),
 BM25 scores within the caller's chunk mask with statistics of those chunks only, so what a caller may
 not read is never a candidate, not merely hidden later, and does not shift the scores of what they read.
@@ -17,9 +19,12 @@ from rag.config import RetrievalMode, Settings
 from rag.embed import QueryEncoder
 from rag.errors import EmptyIndexError, IndexCorruptError
 from rag.index import ChunkIndex, bm25_terms
+from rag.lines import chunk_of, line_id, line_texts
 from rag.models import RetrievedChunk
 from rag.query import QueryAnalysis
 from rag.vectors import readable_where
+
+LINES_PER_CANDIDATE = 3  # vectors fetched per chunk wanted: a chunk's own and its lines' share the list
 
 
 @dataclass(frozen=True)
@@ -70,17 +75,33 @@ class HybridRetriever:
     def dense(
         self, query: QueryAnalysis, readable: frozenset[str] | None = None, within: frozenset[str] | None = None
     ) -> list[Ranked]:
+        """Chunks by their closest vector, their own or one of their lines' (`rag.lines`): a question about one
+        short clause sits near that clause's line even where the chunk's average of several clauses is far."""
         if self.embedding is None or readable is not None and not readable or within is not None and not within:
             return []
         found = self.index.collection.query(
             query_embeddings=[self.embedding.run(query.question)],
-            ids=None if within is None else sorted(within),
-            n_results=self.settings.candidates,
+            ids=None if within is None else self._vector_ids(within),
+            n_results=self.settings.candidates * (1 + LINES_PER_CANDIDATE),
             where=None if readable is None else readable_where(readable),
             include=["distances"],
         )
-        # cosine distance → cosine similarity
-        return [Ranked(cid, 1.0 - d) for cid, d in zip(found["ids"][0], found["distances"][0], strict=True)]
+        best: dict[str, float] = {}  # nearest first, so a chunk's first vector is its closest
+        for vector_id, distance in zip(found["ids"][0], found["distances"][0], strict=True):
+            best.setdefault(chunk_of(vector_id), 1.0 - distance)  # cosine distance → cosine similarity
+        return [Ranked(cid, score) for cid, score in list(best.items())[: self.settings.candidates]]
+
+    def _vector_ids(self, chunk_ids: frozenset[str]) -> list[str]:
+        """The stored vectors of these chunks: their own and their lines'."""
+        return [
+            vector_id
+            for cid in sorted(chunk_ids)
+            for vector_id in (cid, *(line_id(cid, n) for n in range(self._line_count(cid))))
+        ]
+
+    def _line_count(self, chunk_id: str) -> int:
+        chunk = self.index.chunks.get(chunk_id)
+        return 0 if chunk is None else len(line_texts(chunk))
 
     def bm25(
         self, query: QueryAnalysis, readable: frozenset[str] | None = None, within: frozenset[str] | None = None

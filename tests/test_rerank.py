@@ -56,10 +56,11 @@ def test_the_weights_decide_the_order():
     assert [h.chunk.chunk_id for h in by_dense.run(retrieved, [])] == ["dense-first", "bm25-first"]
 
 
-def test_the_bundled_model_was_fitted_and_counts_every_signal_for_a_chunk():
+def test_the_bundled_model_was_fitted_and_no_signal_counts_against_a_chunk():
     weights = RankerModel.load().weights
     assert set(weights) == set(FEATURES)
-    assert all(w > 0 for w in weights.values()), weights  # more of any signal never makes a chunk worse
+    assert all(w >= 0 for w in weights.values()), weights  # more of any signal never makes a chunk worse
+    assert sum(w > 0 for w in weights.values()) >= 3, weights  # fitted, not all but one signal dropped
 
 
 def test_a_model_missing_a_signal_is_refused_with_the_valid_names(tmp_path: Path):
