@@ -88,8 +88,8 @@ class Settings(BaseSettings):
     line_vectors: bool = Field(
         True,
         description="Embed each line of a chunk beside the chunk, so a question about one short clause finds it "
-        "(rag.lines); about five times the vectors and twice the embedding time at ingest. Applies to chunks "
-        "embedded from then on; `rag ingest --rebuild` applies it to all.",
+        "(rag.lines); about five times the vectors and two to five times the embedding time at ingest. "
+        "Applies to chunks embedded from then on; `rag ingest --rebuild` applies it to all.",
     )
 
     retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
