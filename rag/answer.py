@@ -13,7 +13,7 @@ from rag.evidence import DURATION, ScoredSentence
 from rag.models import Answer, AnswerSentence, Citation, RetrievedChunk, section_within
 from rag.normalize import normalize, strip_annotations
 from rag.query import QueryAnalysis
-from rag.sentences import split_sentences
+from rag.sentences import LEAD_IN, LIST_ITEM, split_sentences
 
 _DUPLICATE_JACCARD = 0.6
 _CLOSEST_TOPICS = 3
@@ -148,8 +148,6 @@ class ExtractiveAnswerer:
         return answer
 
 
-_LEAD_IN = re.compile(r"[：:]$")
-_ITEM = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]")
 _LIST_ITEMS = 12
 
 
@@ -157,14 +155,14 @@ def _with_list_items(chosen: list[ScoredSentence], limit: int) -> list[ScoredSen
     """A chosen lead-in ending in "：" is followed by the sentences after it in its chunk, its items."""
     result = list(chosen)
     for lead in chosen:
-        if not _LEAD_IN.search(lead.quote.rstrip()):
+        if not LEAD_IN.search(lead.quote):
             continue
         for start, end in split_sentences(lead.chunk.text, lead.end - lead.chunk.start)[:_LIST_ITEMS]:
             begin, finish = lead.chunk.start + start, lead.chunk.start + end
             if any(s.chunk.chunk_id == lead.chunk.chunk_id and s.start == begin for s in result):
                 continue
             quote = lead.chunk.text[start:end]
-            if not _ITEM.match(quote):
+            if not LIST_ITEM.match(quote):
                 break
             result.append(replace(lead, start=begin, end=finish, quote=quote, normalized=normalize(quote)))
         if len(result) >= limit + _LIST_ITEMS:

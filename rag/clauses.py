@@ -14,7 +14,7 @@ from itertools import takewhile
 
 from rag.answer import jaccard
 from rag.clean import CLAUSE, is_metadata, is_table_row
-from rag.sentences import split_sentences
+from rag.sentences import LEAD_IN, split_sentences
 
 # Obligation and prohibition in Chinese normative writing (GB/T 1.1: 应/不应/宜/不宜; 必须, 须, 不得…), as
 # whole words: 应 inside 响应 or 应急 is no obligation.
@@ -45,7 +45,6 @@ _AUTHORITY = re.compile(
 )
 _ADDRESSEE = re.compile(r"用人单位|生产经营单位|企业|公司|单位|劳动者|职工|员工|从业人员")
 _SUBJECT_END = re.compile(r"[，,：:；;。]")
-_LEAD_IN = re.compile(r"[：:]\s*$")
 _PUNCTUATION = re.compile(r"[\W_]+")
 
 
@@ -122,7 +121,7 @@ def lists_in(text: str) -> list[ListSpan]:
         line = text[slice(*lines[n])]
         style = _item_style(text[slice(*lines[n + 1])])
         items = []
-        if style is not None and (_LEAD_IN.search(line) or (style == "table" and is_table_row(line))):
+        if style is not None and (LEAD_IN.search(line) or (style == "table" and is_table_row(line))):
             items = list(takewhile(lambda span, kind=style: _item_style(text[slice(*span)]) == kind, lines[n + 1 :]))
         if len(items) >= (1 if style == "table" else 2):
             spans.append(ListSpan(_stripped(text, *lines[n]), tuple(_stripped(text, *span) for span in items)))

@@ -13,14 +13,13 @@ import re
 
 from rag.models import Chunk
 from rag.normalize import normalize
+from rag.sentences import CONTENT_CHAR, LEAD_IN, LIST_ITEM
 
 LINE_SEPARATOR = "#"  # chunk ids are hex, so "<chunk id>#<n>" never names a chunk
 MIN_LINE_CHARS = 4  # shorter pieces ("附则", "第三条") carry no meaning of their own
 
+# Ended by 。！？ or the line's end, not by ；: the parts of one clause stay one line.
 _PIECE = re.compile(r"[^。！？!?\r\n]+[。！？!?”’」』）)]*")
-_LEAD_IN = re.compile(r"[：:]\s*$")
-_ITEM = re.compile(r"^\s*[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]")
-_CONTENT = re.compile(r"[\w\u3400-\u9fff]")
 
 
 def line_texts(chunk: Chunk, normalized: bool = True) -> list[str]:
@@ -31,13 +30,13 @@ def line_texts(chunk: Chunk, normalized: bool = True) -> list[str]:
     for raw in chunk.text.splitlines():
         for piece in _PIECE.findall(raw):
             piece = piece.strip()
-            if len(_CONTENT.findall(piece)) < MIN_LINE_CHARS:
+            if len(CONTENT_CHAR.findall(piece)) < MIN_LINE_CHARS:
                 continue
-            context = lead_in if lead_in and _ITEM.match(piece) else label
+            context = lead_in if lead_in and LIST_ITEM.match(piece) else label
             lines.append(normalize(f"{context}\n{piece}" if context else piece, normalized))
-            if _LEAD_IN.search(piece):
+            if LEAD_IN.search(piece):
                 lead_in = piece
-            elif not _ITEM.match(piece):
+            elif not LIST_ITEM.match(piece):
                 lead_in = ""
     return lines if len(lines) > 1 else []
 

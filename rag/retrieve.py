@@ -101,7 +101,7 @@ class HybridRetriever:
 
     def _line_count(self, chunk_id: str) -> int:
         chunk = self.index.chunks.get(chunk_id)
-        return 0 if chunk is None else len(line_texts(chunk))
+        return 0 if chunk is None else len(line_texts(chunk, normalized=False))  # the count alone
 
     def bm25(
         self, query: QueryAnalysis, readable: frozenset[str] | None = None, within: frozenset[str] | None = None

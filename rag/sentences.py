@@ -4,7 +4,10 @@ import re
 
 _SENTENCE = re.compile(r"[^。！？；!?;\r\n]+(?:[。！？；!?;]+[”’」』）)]*)?")
 _LEADING_MARK = re.compile(r"^[\s\u3000\-–—•·*>]+")
-_HAS_CONTENT = re.compile(r"[\w\u3400-\u9fff]")
+CONTENT_CHAR = re.compile(r"[\w\u3400-\u9fff]")
+# A sentence that announces a list ("下列情形不予报销：") and one that is an item of it ("（三）…", "2、…").
+LEAD_IN = re.compile(r"[：:]\s*$")
+LIST_ITEM = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]")
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -20,7 +23,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         lead = _LEADING_MARK.match(piece)
         offset = lead.end() if lead else 0
         stripped = piece[offset:].rstrip()
-        if stripped and _HAS_CONTENT.search(stripped):
+        if stripped and CONTENT_CHAR.search(stripped):
             s = match.start() + offset
             spans.append((s, s + len(stripped)))
     return spans
